@@ -1,0 +1,87 @@
+"""French wording of dates, times, slots and durations.
+
+Every function converts its (timezone-aware) argument to Europe/Paris first, so
+callers may pass UTC or Paris datetimes alike.  Reused by the chat, the e-mails
+and the CLI:
+
+>>> from datetime import datetime
+>>> from zoneinfo import ZoneInfo
+>>> d = datetime(2026, 3, 5, 9, 0, tzinfo=ZoneInfo("Europe/Paris"))
+>>> format_datetime(d)
+'jeudi 5 mars à 9 h'
+>>> format_slot(d, d.replace(hour=10))
+'jeudi 5 mars, 9 h–10 h'
+>>> format_time(d.replace(hour=15, minute=30))
+'15 h 30'
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+
+DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)
+
+
+def to_paris(value: datetime) -> datetime:
+    """Return ``value`` in Europe/Paris; refuse naive datetimes (ambiguous by nature)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("naive datetime: a timezone-aware datetime is required")
+    return value.astimezone(PARIS)
+
+
+def format_date(value: datetime, with_year: bool = False) -> str:
+    """'jeudi 5 mars', 'dimanche 1er mars' (optionally '... 2026')."""
+    d = to_paris(value)
+    day = "1er" if d.day == 1 else str(d.day)
+    text = f"{DAYS[d.weekday()]} {day} {MONTHS[d.month - 1]}"
+    if with_year:
+        text += f" {d.year}"
+    return text
+
+
+def format_time(value: datetime) -> str:
+    """'9 h', '15 h 30', '0 h 05'."""
+    d = to_paris(value)
+    if d.minute == 0:
+        return f"{d.hour} h"
+    return f"{d.hour} h {d.minute:02d}"
+
+
+def format_datetime(value: datetime, with_year: bool = False) -> str:
+    """'jeudi 5 mars à 9 h'."""
+    return f"{format_date(value, with_year)} à {format_time(value)}"
+
+
+def format_slot(start: datetime, end: datetime, with_year: bool = False) -> str:
+    """'jeudi 5 mars, 9 h–10 h'; over midnight: 'jeudi 5 mars, 23 h – vendredi 6 mars, 1 h'."""
+    s, e = to_paris(start), to_paris(end)
+    if s.date() == e.date():
+        return f"{format_date(s, with_year)}, {format_time(s)}–{format_time(e)}"
+    return (
+        f"{format_date(s, with_year)}, {format_time(s)} – "
+        f"{format_date(e, with_year)}, {format_time(e)}"
+    )
+
+
+def format_duration(value: timedelta) -> str:
+    """'45 minutes', '1 h', '1 h 30', '2 jours', '2 jours et 3 h'."""
+    total_minutes = int(value.total_seconds() // 60)
+    if total_minutes < 0:
+        raise ValueError("negative duration")
+    if total_minutes < 60:
+        return "1 minute" if total_minutes == 1 else f"{total_minutes} minutes"
+    days, rest = divmod(total_minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    hm = ""
+    if hours or minutes:
+        hm = f"{hours} h" if minutes == 0 else f"{hours} h {minutes:02d}"
+    if days == 0:
+        return hm
+    day_text = "1 jour" if days == 1 else f"{days} jours"
+    return f"{day_text} et {hm}" if hm else day_text

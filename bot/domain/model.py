@@ -1,0 +1,197 @@
+"""Domain model of the booking store: plain dataclasses and enums, no I/O.
+
+All datetimes are timezone-aware; the store returns them in Europe/Paris.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Optional, Tuple
+
+
+class _StrEnum(str, enum.Enum):
+    def __str__(self) -> str:  # "cancellation", not "RequestKind.cancellation"
+        return self.value
+
+
+class RequestKind(_StrEnum):
+    CANCELLATION = "cancellation"
+    SCHEDULE_CHANGE = "schedule_change"
+
+
+class ReasonCategory(_StrEnum):
+    """Why a client cancels.  Only the category is ever stored (health data minimisation)."""
+
+    PERSONNEL = "personnel"
+    HOSPITALISATION = "hospitalisation"
+    MALADIE = "maladie"
+    AUTRE = "autre"
+
+    @property
+    def is_medical(self) -> bool:
+        return self in (ReasonCategory.HOSPITALISATION, ReasonCategory.MALADIE)
+
+
+class RequestStatus(_StrEnum):
+    RECEIVED = "received"
+    FORWARDED = "forwarded"
+    ACKNOWLEDGED = "acknowledged"
+    DONE = "done"
+    REFUSED = "refused"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in CLOSED_STATUSES
+
+
+CLOSED_STATUSES = (RequestStatus.DONE, RequestStatus.REFUSED)
+OPEN_STATUSES = tuple(s for s in RequestStatus if s not in CLOSED_STATUSES)
+
+#: Allowed status transitions (the office may close a request without it being forwarded,
+#: e.g. when it was handled on the phone).
+TRANSITIONS = {
+    RequestStatus.RECEIVED: (RequestStatus.FORWARDED, RequestStatus.ACKNOWLEDGED,
+                             RequestStatus.DONE, RequestStatus.REFUSED),
+    RequestStatus.FORWARDED: (RequestStatus.ACKNOWLEDGED, RequestStatus.DONE, RequestStatus.REFUSED),
+    RequestStatus.ACKNOWLEDGED: (RequestStatus.DONE, RequestStatus.REFUSED),
+    RequestStatus.DONE: (),
+    RequestStatus.REFUSED: (),
+}
+
+STATUS_LABELS_FR = {
+    RequestStatus.RECEIVED: "enregistrée",
+    RequestStatus.FORWARDED: "transmise au bureau de secteur",
+    RequestStatus.ACKNOWLEDGED: "prise en compte par le bureau de secteur",
+    RequestStatus.DONE: "traitée",
+    RequestStatus.REFUSED: "refusée",
+}
+
+KIND_LABELS_FR = {
+    RequestKind.CANCELLATION: "Annulation",
+    RequestKind.SCHEDULE_CHANGE: "Changement d'horaire",
+}
+
+REASON_LABELS_FR = {
+    ReasonCategory.PERSONNEL: "raison personnelle",
+    ReasonCategory.HOSPITALISATION: "hospitalisation",
+    ReasonCategory.MALADIE: "maladie",
+    ReasonCategory.AUTRE: "autre raison",
+}
+
+
+class Channel(_StrEnum):
+    WEB = "web"      # the client, through the website chat
+    PHONE = "phone"  # a staff member, acting for the client on the phone
+
+
+class InterventionStatus(_StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class Role(_StrEnum):
+    CLIENT = "client"
+    STAFF = "staff"
+
+
+class OutboxChannel(_StrEnum):
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
+class OutboxStatus(_StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True)
+class Sector:
+    name: str
+    office_email: Optional[str] = None
+    office_phone: Optional[str] = None
+    webhook_url: Optional[str] = None
+    webhook_secret: Optional[str] = None
+    id: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Client:
+    number: str
+    name: str
+    sector: str
+    id: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Intervention:
+    external_id: str
+    client_number: str
+    start: datetime
+    end: datetime
+    service: str = ""
+    caregiver: Optional[str] = None
+    status: InterventionStatus = InterventionStatus.SCHEDULED
+    client_name: Optional[str] = None
+    sector: Optional[str] = None
+    id: Optional[int] = None
+
+    @property
+    def duration(self) -> timedelta:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class RequestHistoryEntry:
+    at: datetime
+    actor: str
+    from_status: Optional[RequestStatus]
+    to_status: RequestStatus
+    note: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Request:
+    reference: str
+    kind: RequestKind
+    client_number: str
+    intervention_external_id: str
+    channel: Channel
+    actor: str
+    decision_code: str
+    billable: Optional[bool]
+    exemption_pending: bool
+    out_of_notice: bool
+    notice: timedelta
+    status: RequestStatus
+    created_at: datetime
+    updated_at: datetime
+    reason: Optional[ReasonCategory] = None
+    new_start: Optional[datetime] = None
+    new_end: Optional[datetime] = None
+    sector: Optional[str] = None
+    client_name: Optional[str] = None
+    intervention_start: Optional[datetime] = None
+    intervention_end: Optional[datetime] = None
+    caregiver: Optional[str] = None
+    service: Optional[str] = None
+    history: Tuple[RequestHistoryEntry, ...] = field(default_factory=tuple)
+    id: Optional[int] = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.is_open
+
+    @property
+    def notice_hours(self) -> float:
+        return round(self.notice.total_seconds() / 3600, 2)
+
+
+@dataclass(frozen=True)
+class Account:
+    login: str
+    role: Role
+    client_number: Optional[str] = None
+    id: Optional[int] = None
