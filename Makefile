@@ -1,0 +1,70 @@
+# AMPER assistant. Two commands for a newcomer: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+RASA    := $(VENV)/bin/rasa
+STAMP   := $(VENV)/.installed
+MODEL   := models/amper.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
+                   $(wildcard bot/nlu/*.py) bot/topics.py
+
+.PHONY: help install train run test test-fast validate eval bench lock clean
+
+help:
+	@echo "make run    installe tout si besoin, entraîne si besoin, puis lance l'assistant"
+	@echo "make test   installe et entraîne si besoin, puis lance toute la suite de tests"
+	@echo "make eval   mesures de compréhension (validation croisée, jeu de test réservé)"
+	@echo "make bench  mesures de vitesse et de mémoire"
+
+# --- installation: only when pyproject/constraints changed -----------------
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt scripts/find-python.sh
+	@py310=$$(scripts/find-python.sh) || exit 1; \
+	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
+	  echo "Création de $(VENV) avec $$py310"; rm -rf $(VENV); "$$py310" -m venv $(VENV) || exit 1; \
+	fi
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip==24.2"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	$(PY) -m pip check
+	@touch $@
+
+# --- training: only when config, domain, data or our NLU components changed -
+train: $(MODEL)
+
+$(MODEL): $(STAMP) $(TRAINING_INPUTS)
+	@mkdir -p models
+	$(RASA) train --fixed-model-name amper --out models --quiet
+	@touch $@
+
+validate: $(STAMP)
+	$(RASA) data validate --fail-on-warnings
+
+run: $(MODEL)
+	$(PY) -m bot.entrypoints.launcher
+
+# --- tests: everything, including a throwaway PostgreSQL --------------------
+test: $(MODEL)
+	scripts/with-postgres.sh $(PY) -m pytest tests
+
+test-fast: $(STAMP)
+	$(PY) -m pytest tests/unit -q
+
+eval: $(MODEL)
+	$(PY) -m bot.entrypoints.evaluate
+
+bench: $(MODEL)
+	$(PY) -m bot.entrypoints.bench
+
+# Regenerate the pinned set after changing dependencies in pyproject.toml.
+lock:
+	@py310=$$(scripts/find-python.sh) || exit 1; rm -rf /tmp/amper-lock; \
+	"$$py310" -m venv /tmp/amper-lock && /tmp/amper-lock/bin/pip install -q "pip==24.2" && \
+	/tmp/amper-lock/bin/pip install -q -e '.[test]' && \
+	( echo "# Full pinned set (Python 3.10, Linux x86_64). Regenerate with: make lock"; \
+	  /tmp/amper-lock/bin/pip freeze --exclude-editable | grep -v '^-e' ) > constraints.txt
+
+clean:
+	rm -rf models .rasa results reports var/run

@@ -1,0 +1,276 @@
+"""Starts the whole assistant on loopback and stops it cleanly.
+
+Used by ``make run`` (``amper run``) and by the end-to-end tests, which start the
+same stack on free ports with their own databases.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import yaml
+
+from bot.settings import PROJECT_ROOT
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class StackConfig:
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    model: Path = PROJECT_ROOT / "models" / "amper.tar.gz"
+    var_dir: Path = PROJECT_ROOT / "var"
+    tracker_db: Optional[Path] = None  # default: var_dir / "tracker.db"
+    env: Dict[str, str] = field(default_factory=dict)
+    startup_timeout: float = 180.0
+
+    @property
+    def rest_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.rasa_port}/webhooks/rest/webhook"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.actions_port}/webhook"
+
+
+class StartupError(RuntimeError):
+    pass
+
+
+class Stack:
+    """The action server and the Rasa server, as child processes."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.log_dir = config.var_dir / "log"
+        self.procs: Dict[str, subprocess.Popen] = {}
+
+    # -- files -------------------------------------------------------------
+    def write_endpoints(self) -> Path:
+        cfg = self.config
+        template = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+        template["action_endpoint"] = {"url": cfg.actions_url}
+        tracker = dict(template.get("tracker_store") or {"type": "SQL", "dialect": "sqlite"})
+        if tracker.get("dialect") == "sqlite":
+            tracker["db"] = str(cfg.tracker_db or (cfg.var_dir / "tracker.db"))
+        template["tracker_store"] = tracker
+        run_dir = cfg.var_dir / "run"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        path = run_dir / f"endpoints-{cfg.rasa_port}.yml"
+        path.write_text(yaml.safe_dump(template, allow_unicode=True), encoding="utf-8")
+        return path
+
+    # -- processes ---------------------------------------------------------
+    def _spawn(self, name: str, argv: List[str], extra_env: Dict[str, str]) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}-{self.config.rasa_port}.log", "ab")
+        env = dict(os.environ)
+        env.update(self.config.env)
+        env.update(extra_env)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        self.procs[name] = subprocess.Popen(
+            argv,
+            cwd=str(PROJECT_ROOT),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,  # Ctrl-C reaches us only; we stop the children
+        )
+        log.close()
+
+    def start(self) -> "Stack":
+        cfg = self.config
+        if not cfg.model.exists():
+            raise StartupError(
+                f"Modèle introuvable : {cfg.model}. Lancez d'abord « make train »."
+            )
+        cfg.var_dir.mkdir(parents=True, exist_ok=True)
+        endpoints = self.write_endpoints()
+        py = sys.executable
+        self._spawn(
+            "actions",
+            [py, "-m", "rasa_sdk", "--actions", "actions", "-p", str(cfg.actions_port)],
+            {"SANIC_HOST": LOOPBACK},
+        )
+        self._spawn(
+            "rasa",
+            [
+                py, "-m", "rasa", "run",
+                "-i", LOOPBACK,
+                "-p", str(cfg.rasa_port),
+                "--model", str(cfg.model),
+                "--endpoints", str(endpoints),
+                "--credentials", str(PROJECT_ROOT / "credentials.yml"),
+            ],
+            {},
+        )
+        try:
+            self._wait_until_up()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_up(self) -> None:
+        cfg = self.config
+        checks = {
+            "actions": f"http://{LOOPBACK}:{cfg.actions_port}/health",
+            "rasa": f"http://{LOOPBACK}:{cfg.rasa_port}/",
+        }
+        deadline = time.monotonic() + cfg.startup_timeout
+        pending = dict(checks)
+        while pending:
+            for name in list(pending):
+                proc = self.procs[name]
+                if proc.poll() is not None:
+                    raise StartupError(
+                        f"Le serveur « {name} » s'est arrêté au démarrage "
+                        f"(code {proc.returncode}). Journal : {self.log_path(name)}\n"
+                        + self.log_tail(name)
+                    )
+                if _answers(pending[name]):
+                    del pending[name]
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise StartupError(
+                    "Délai de démarrage dépassé pour : " + ", ".join(sorted(pending))
+                )
+            time.sleep(0.5)
+
+    def log_path(self, name: str) -> Path:
+        return self.log_dir / f"{name}-{self.config.rasa_port}.log"
+
+    def log_tail(self, name: str, lines: int = 30) -> str:
+        try:
+            content = self.log_path(name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(content.splitlines()[-lines:])
+
+    def dead(self) -> List[str]:
+        return [name for name, p in self.procs.items() if p.poll() is not None]
+
+    def stop_one(self, name: str, timeout: float = 15.0) -> None:
+        proc = self.procs.get(name)
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(timeout=5)
+
+    def stop(self) -> None:
+        # Rasa first (it calls the actions), then the action server.
+        for name in ("rasa", "actions"):
+            self.stop_one(name)
+
+    def __enter__(self) -> "Stack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _banner(cfg: StackConfig) -> str:
+    return f"""
+L'assistant AMPER est prêt (écoute sur {LOOPBACK} uniquement).
+
+  Discuter dans ce terminal (dans un autre terminal) :
+      .venv/bin/amper chat --url {cfg.rest_url}
+  Ou en HTTP :
+      curl -s -X POST {cfg.rest_url} \\
+           -H 'Content-Type: application/json' \\
+           -d '{{"sender": "moi", "message": "je peux payer en CESU ?"}}'
+
+  Serveur d'actions : {cfg.actions_url}
+  Journaux : {cfg.var_dir / 'log'}
+Ctrl-C pour tout arrêter.
+"""
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="amper run", description="Démarre l'assistant AMPER.")
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("AMPER_RASA_PORT", 5005)))
+    parser.add_argument("--actions-port", type=int, default=int(os.environ.get("AMPER_ACTIONS_PORT", 5055)))
+    parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "amper.tar.gz")
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = StackConfig(rasa_port=args.rasa_port, actions_port=args.actions_port, model=args.model)
+    stack = Stack(cfg)
+    stopping = {"flag": False}
+
+    def _stop(signum, frame):  # noqa: ARG001
+        stopping["flag"] = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    print("Démarrage du serveur d'actions et du serveur Rasa (chargement du modèle)…", flush=True)
+    try:
+        stack.start()
+    except StartupError as err:
+        print(f"Erreur : {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        stack.stop()
+        return 130
+    print(_banner(cfg), flush=True)
+    code = 0
+    while not stopping["flag"]:
+        dead = stack.dead()
+        if dead:
+            print(
+                f"Erreur : arrêt inattendu de : {', '.join(dead)}. Journal : {stack.log_path(dead[0])}",
+                file=sys.stderr,
+            )
+            code = 1
+            break
+        time.sleep(0.5)
+    print("\nArrêt en cours…", flush=True)
+    stack.stop()
+    print("Assistant arrêté.", flush=True)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

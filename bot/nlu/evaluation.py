@@ -1,0 +1,149 @@
+"""Runs a trained model over labelled French phrases and scores what the user would get.
+
+"What the user would get" matters more than raw intent accuracy: an FAQ
+question answered with the wrong FAQ entry is the costliest error, a
+clarification question is a cheap one.  Used by the test suite and ``make eval``.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from bot.topics import RETRIEVAL_INTENT
+
+FALLBACK = "nlu_fallback"
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: str  # "faq/payment_methods", "greet", "out_of_scope"…
+
+    @property
+    def is_faq(self) -> bool:
+        return self.label.startswith(RETRIEVAL_INTENT + "/")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    example: Example
+    outcome: str  # the FAQ key answered, or the intent acted on, or "nlu_fallback"
+    intent_confidence: float
+    answer_confidence: Optional[float]
+
+    @property
+    def correct(self) -> bool:
+        return self.outcome == self.example.label
+
+    @property
+    def faq_answer(self) -> Optional[str]:
+        return self.outcome if self.outcome.startswith(RETRIEVAL_INTENT + "/") else None
+
+    @property
+    def wrong_faq_answer(self) -> bool:
+        return self.faq_answer is not None and self.faq_answer != self.example.label
+
+
+def outcome_of(parse: Dict[str, Any]) -> Tuple[str, float, Optional[float]]:
+    """What the assistant acts on for this parse result (after our FAQ gate)."""
+    intent = parse.get("intent") or {}
+    name = intent.get("name") or FALLBACK
+    confidence = float(intent.get("confidence") or 0.0)
+    if name == RETRIEVAL_INTENT:
+        response = ((parse.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}).get("response") or {}
+        key = response.get("intent_response_key") or RETRIEVAL_INTENT
+        return key, confidence, float(response.get("confidence") or 0.0)
+    return name, confidence, None
+
+
+def load_examples(path: Path) -> List[Example]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(path))
+    examples = []
+    for message in data.intent_examples:
+        label = message.get("intent_response_key") or message.get("intent")
+        examples.append(Example(message.get("text"), label))
+    return examples
+
+
+class ModelRunner:
+    """Loads a trained Rasa model once and parses phrases with it."""
+
+    def __init__(self, model_path: Path) -> None:
+        from rasa.core.agent import Agent
+
+        self._loop = asyncio.new_event_loop()
+        self.agent = Agent.load(str(model_path))
+
+    def parse(self, text: str) -> Dict[str, Any]:
+        return self._loop.run_until_complete(self.agent.parse_message(text))
+
+    def predict(self, examples: Iterable[Example]) -> List[Prediction]:
+        predictions = []
+        for example in examples:
+            outcome, intent_conf, answer_conf = outcome_of(self.parse(example.text))
+            predictions.append(Prediction(example, outcome, intent_conf, answer_conf))
+        return predictions
+
+    def close(self) -> None:
+        self._loop.close()
+
+
+@dataclass
+class Scores:
+    total: int
+    intent_accuracy: float          # top-level intent right (faq/* counted as faq)
+    faq_total: int
+    faq_accuracy: float             # FAQ questions answered with the right entry
+    faq_fallback_rate: float        # FAQ questions sent to clarification
+    wrong_faq_answer_rate: float    # all messages answered with a wrong FAQ entry
+    oos_total: int
+    oos_rejection_rate: float       # out-of-scope messages not answered with an FAQ entry
+    macro_f1: float
+    errors: List[Prediction] = field(default_factory=list)
+
+
+def _top(label: str) -> str:
+    return label.split("/", 1)[0]
+
+
+def score(predictions: Sequence[Prediction]) -> Scores:
+    total = len(predictions)
+    faq = [p for p in predictions if p.example.is_faq]
+    oos = [p for p in predictions if p.example.label == "out_of_scope"]
+    intent_ok = sum(_top(p.outcome) == _top(p.example.label) for p in predictions)
+    return Scores(
+        total=total,
+        intent_accuracy=intent_ok / total if total else 0.0,
+        faq_total=len(faq),
+        faq_accuracy=sum(p.correct for p in faq) / len(faq) if faq else 0.0,
+        faq_fallback_rate=sum(p.outcome == FALLBACK for p in faq) / len(faq) if faq else 0.0,
+        wrong_faq_answer_rate=sum(p.wrong_faq_answer for p in predictions) / total if total else 0.0,
+        oos_total=len(oos),
+        oos_rejection_rate=sum(p.faq_answer is None for p in oos) / len(oos) if oos else 0.0,
+        macro_f1=macro_f1([(p.example.label, p.outcome) for p in predictions]),
+        errors=[p for p in predictions if not p.correct],
+    )
+
+
+def macro_f1(pairs: Sequence[Tuple[str, str]]) -> float:
+    """Macro-averaged F1 over the true labels (fallback counts as a miss)."""
+    labels = sorted({t for t, _ in pairs})
+    tp, fp, fn = Counter(), Counter(), Counter()
+    for truth, pred in pairs:
+        if truth == pred:
+            tp[truth] += 1
+        else:
+            fn[truth] += 1
+            fp[pred] += 1
+    f1s = []
+    for label in labels:
+        p_den, r_den = tp[label] + fp[label], tp[label] + fn[label]
+        precision = tp[label] / p_den if p_den else 0.0
+        recall = tp[label] / r_den if r_den else 0.0
+        f1s.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+    return sum(f1s) / len(f1s) if f1s else 0.0
