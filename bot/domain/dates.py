@@ -1023,6 +1023,8 @@ def clarification_question(when: When, now: datetime) -> Optional[str]:
     if len(when.start_times) > 1:
         return "Vous voulez dire " + _join_or(_fr_time(t) for t in when.start_times) + " ?"
     if when.past and when.dates:
-        return (f"Le {_fr_date(when.dates[0], today)} est déjà passé : "
-                "de quelle date parlez-vous ?")
+        moment = _fr_date(when.dates[0], today)
+        if when.start_time is not None:
+            moment += f" à {_fr_time(when.start_time)}"
+        return f"Le {moment} est déjà passé : de quel jour parlez-vous ?"
     return None
