@@ -29,7 +29,7 @@ import statistics
 import sys
 import time as _time
 import warnings
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Optional
 from zoneinfo import ZoneInfo
