@@ -283,6 +283,7 @@ _PARTS_RE = [(re.compile(p), part) for p, part in _PARTS]
 _DATE_MARK = " DATE "
 _TIME_MARK = " TIME "
 _PART_MARK = " PART "
+_VOID_MARK = " VOID "
 
 _TIME_CUES = {"a", "vers", "des", "de", "entre", "avant", "apres", "partir", "jusqua",
               "celle", "celui", "rdv", "DATE", "PART", "TIME", "le", "pour", "rendez", "vous",
@@ -452,12 +453,8 @@ def _day_month_reading(today: date, day: int, month: int, year: Optional[int]) -
     this_year = _safe_date(today.year, month, day)
     if this_year is not None and this_year >= today:
         return _DateReading((this_year,))
-    future = None
-    for y in range(today.year + 1, today.year + 9):
-        future = _safe_date(y, month, day)
-        if future is not None:
-            break
-    if future is None:
+    future = _safe_date(today.year + 1, month, day)
+    if future is None:  # 29 February with no leap year ahead: not understood, asked
         return None
     if (future - today).days > FAR_DAYS and this_year is not None:
         return _DateReading((this_year, future), (Ambiguity.RECENTLY_PASSED,))
@@ -643,11 +640,11 @@ def _extract_dates(st: _State) -> None:
     def numeric(m: re.Match) -> Optional[str]:
         day, month = int(m.group("d")), int(m.group("m"))
         if not (1 <= day <= 31 and 1 <= month <= 12):
-            return None
+            return _VOID_MARK
         year = int(m.group("y")) if m.group("y") else None
         reading = _day_month_reading(today, day, month, year)
         if reading is None:
-            return None
+            return _VOID_MARK  # "31/02": a date, but none that exists
         st.readings.append(reading)
         return _DATE_MARK
     st.take(_RE_NUMERIC_DATE, numeric)
@@ -660,7 +657,7 @@ def _extract_dates(st: _State) -> None:
         year = int(m.group("y")) if m.group("y") else None
         reading = _day_month_reading(today, day, _MONTHS[m.group("m")], year)
         if reading is None:
-            return None
+            return _VOID_MARK
         st.readings.append(reading)
         if m.group("wd"):
             st.readings.append(_weekday_reading(today, _WEEKDAYS[m.group("wd")], None, None, loose=True))

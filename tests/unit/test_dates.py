@@ -338,6 +338,11 @@ def test_year_end_ambiguities():
     assert w.ambiguities == (Ambiguity.DAY_IS_TODAY,)
 
 
+def test_29_february_never_jumps_years():
+    assert parse_when("le 29/02", datetime(2026, 2, 25, 10, 0, tzinfo=PARIS)).is_empty
+    assert parse_when("le 29 février", datetime(2027, 11, 2, 10, 0, tzinfo=PARIS)).dates == (D(2028, 2, 29),)
+
+
 def test_naive_now_is_refused():
     with pytest.raises(ValueError):
         parse_when("demain", datetime(2026, 4, 15, 10, 0))
