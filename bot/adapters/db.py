@@ -1,0 +1,128 @@
+"""Database engines and migrations.
+
+``AMPER_DATABASE_URL`` selects the database; the default is a SQLite file
+``var/amper.db`` at the repository root (an absolute path computed from this package,
+so the working directory does not matter).
+
+SQLite is configured for concurrent use: WAL journal, a 30 s busy timeout, foreign keys
+on, and every transaction opened with ``BEGIN IMMEDIATE`` (writers queue up instead of
+failing with "database is locked" when two deferred transactions both try to write).
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Dict, Optional
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SQLITE_PATH = REPO_ROOT / "var" / "amper.db"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+_engines: Dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def database_url() -> str:
+    """The configured database URL (``AMPER_DATABASE_URL`` or the default SQLite file)."""
+    url = os.environ.get("AMPER_DATABASE_URL", "").strip()
+    return url or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # pragma: no cover - trivial
+        # Let SQLAlchemy's "begin" event below control transactions, not pysqlite.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):  # pragma: no cover - trivial
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: Optional[str] = None) -> Engine:
+    """A new engine for ``url`` (creates the SQLite file's directory if needed)."""
+    url = url or database_url()
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        db = parsed.database
+        if db and db != ":memory:" and not db.startswith("file:"):
+            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, future=True,
+                               connect_args={"timeout": 30, "check_same_thread": False})
+        _configure_sqlite(engine)
+        return engine
+    connect_args = {}
+    if parsed.get_backend_name() == "postgresql":
+        connect_args["connect_timeout"] = int(os.environ.get("AMPER_DB_CONNECT_TIMEOUT", "5"))
+    kwargs = {}
+    if parsed.get_driver_name() == "psycopg2":
+        kwargs["executemany_mode"] = "values_plus_batch"  # fast bulk inserts and updates
+    return create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+
+
+def get_engine(url: Optional[str] = None) -> Engine:
+    """The process-wide engine for ``url`` (created once, then shared)."""
+    url = url or database_url()
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _engines[url] = make_engine(url)
+        return engine
+
+
+def dispose_engine(url: str) -> None:
+    with _lock:
+        engine = _engines.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+
+
+def dispose_engines() -> None:
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def alembic_config(url: Optional[str] = None) -> Config:
+    """Alembic configuration built in code: works from an installed package and any cwd."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", (url or database_url()).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: Optional[str] = None, revision: str = "head") -> None:
+    """Bring the database at ``url`` to ``revision`` (the launcher calls this at start)."""
+    url = url or database_url()
+    engine = get_engine(url)
+    cfg = alembic_config(url)
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Two processes starting at once must not both run the migrations.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727001)")
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+
+def current_revision(url: Optional[str] = None) -> Optional[str]:
+    from alembic.runtime.migration import MigrationContext
+
+    with get_engine(url).connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

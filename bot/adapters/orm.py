@@ -1,0 +1,184 @@
+"""Table definitions (SQLAlchemy 1.4 Core, used with the 2.0-style API).
+
+Datetimes are stored as naive UTC in ``TIMESTAMP WITHOUT TIME ZONE`` columns through
+:class:`UTCDateTime`, so SQLite and PostgreSQL store and compare them identically; callers
+always get aware Europe/Paris values back.  Enumerations are short strings guarded by CHECK
+constraints.  The migrations in ``bot/adapters/migrations`` must stay in step with this file
+(tests/integration/test_migrations.py compares them).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    JSON, Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, MetaData,
+    String, Table, Text, text,
+)
+from sqlalchemy.types import TypeDecorator
+
+from bot.domain.model import (
+    Channel, InterventionStatus, OutboxChannel, OutboxStatus, ReasonCategory, RequestKind,
+    RequestStatus, Role,
+)
+
+PARIS = ZoneInfo("Europe/Paris")
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetime in, naive UTC in the database, aware Europe/Paris out."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError("UTCDateTime expects a datetime")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime refused: store aware datetimes only")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(PARIS)
+
+
+def _in(column: str, enum_cls) -> str:
+    values = ", ".join(f"'{m.value}'" for m in enum_cls)
+    return f"{column} IN ({values})"
+
+
+sectors = Table(
+    "sectors", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("office_email", String(254)),
+    Column("office_phone", String(40)),
+    Column("webhook_url", String(500)),
+    Column("webhook_secret", String(200)),
+)
+
+clients = Table(
+    "clients", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(40), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("sector_id", Integer, ForeignKey("sectors.id"), nullable=False, index=True),
+)
+
+caregivers = Table(
+    "caregivers", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+)
+
+interventions = Table(
+    "interventions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("external_id", String(64), nullable=False, unique=True),
+    Column("client_id", Integer, ForeignKey("clients.id"), nullable=False),
+    Column("caregiver_id", Integer, ForeignKey("caregivers.id")),
+    Column("start_at", UTCDateTime(), nullable=False),
+    Column("end_at", UTCDateTime(), nullable=False),
+    Column("service", String(200), nullable=False, server_default=""),
+    Column("status", String(20), nullable=False, server_default=InterventionStatus.SCHEDULED.value),
+    CheckConstraint(_in("status", InterventionStatus), name="status"),
+    CheckConstraint("end_at > start_at", name="end_after_start"),
+    Index("ix_interventions_client_start", "client_id", "start_at"),
+)
+
+reference_counters = Table(
+    "reference_counters", metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("last_value", Integer, nullable=False),
+)
+
+OPEN_REQUEST_WHERE = text("status NOT IN ('done', 'refused')")
+
+requests = Table(
+    "requests", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reference", String(20), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("client_id", Integer, ForeignKey("clients.id"), nullable=False, index=True),
+    Column("intervention_id", Integer, ForeignKey("interventions.id"), nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("decision_code", String(50), nullable=False),
+    Column("billable", Boolean(create_constraint=False)),
+    Column("exemption_pending", Boolean(create_constraint=False), nullable=False),
+    Column("out_of_notice", Boolean(create_constraint=False), nullable=False),
+    Column("notice_seconds", Integer, nullable=False),
+    Column("reason_category", String(20)),
+    Column("new_start_at", UTCDateTime()),
+    Column("new_end_at", UTCDateTime()),
+    Column("status", String(20), nullable=False),
+    Column("idempotency_key", String(200), unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    CheckConstraint(_in("kind", RequestKind), name="kind"),
+    CheckConstraint(_in("channel", Channel), name="channel"),
+    CheckConstraint(_in("status", RequestStatus), name="status"),
+    CheckConstraint("reason_category IS NULL OR " + _in("reason_category", ReasonCategory),
+                    name="reason_category"),
+    # At most one OPEN request per intervention and kind, enforced by the database.
+    Index("uq_requests_open_per_intervention_kind", "intervention_id", "kind", unique=True,
+          sqlite_where=OPEN_REQUEST_WHERE, postgresql_where=OPEN_REQUEST_WHERE),
+    Index("ix_requests_status_created", "status", "created_at"),
+)
+
+request_history = Table(
+    "request_history", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("requests.id"), nullable=False, index=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("from_status", String(20)),
+    Column("to_status", String(20), nullable=False),
+    Column("note", String(500)),
+)
+
+accounts = Table(
+    "accounts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("login", String(100), nullable=False, unique=True),
+    Column("password_hash", String(300), nullable=False),
+    Column("role", String(10), nullable=False),
+    Column("client_id", Integer, ForeignKey("clients.id")),
+    CheckConstraint(_in("role", Role), name="role"),
+    CheckConstraint("role <> 'client' OR client_id IS NOT NULL", name="client_has_number"),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("requests.id"), nullable=False, index=True),
+    Column("channel", String(10), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("lease_owner", String(100)),
+    Column("lease_until", UTCDateTime()),
+    Column("last_error", Text),
+    Column("delivered_at", UTCDateTime()),
+    Column("idempotency_key", String(100), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    CheckConstraint(_in("channel", OutboxChannel), name="channel"),
+    CheckConstraint(_in("status", OutboxStatus), name="status"),
+    Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),
+)

@@ -1,0 +1,478 @@
+"""Use cases of the booking store.  Entry points for the chat actions, the web gateway,
+the CLI and the dispatcher.
+
+Every function takes a unit of work (``SqlAlchemyUnitOfWork()``) and runs one transaction
+per write.  Errors are :class:`bot.service_layer.errors.ServiceError` subclasses carrying a
+French ``message`` that can be shown as is (see docs/rules.md)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Optional, Union
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.domain import rules
+from bot.domain.fr_format import format_datetime, format_slot
+from bot.domain.model import (
+    Account, Channel, InterventionStatus, Intervention, KIND_LABELS_FR, OutboxChannel,
+    ReasonCategory, Request, RequestKind, RequestStatus, Role, Sector, TRANSITIONS,
+)
+from bot.domain.passwords import hash_password, verify_password
+from bot.domain.rules import Decision
+from bot.service_layer.errors import (
+    AlreadyRequested, InterventionNotFound, InvalidInput, InvalidTransition,
+    OutOfNoticeNotConfirmed, RequestNotFound, RuleRefused, ServiceError,
+)
+
+PARIS = ZoneInfo("Europe/Paris")
+MAX_ACTOR_LENGTH = 100
+
+
+def _now(now: Optional[datetime]) -> datetime:
+    if now is None:
+        return datetime.now(timezone.utc).astimezone(PARIS)
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise InvalidInput("Horodatage sans fuseau horaire refusé.")
+    return now.astimezone(PARIS)
+
+
+@dataclass(frozen=True)
+class RequestResult:
+    """``created`` is False when an identical request (same idempotency key) was replayed:
+    ``request`` is then the one recorded the first time and ``decision`` is None."""
+
+    request: Request
+    decision: Optional[Decision]
+    created: bool
+
+    @property
+    def reference(self) -> str:
+        return self.request.reference
+
+    @property
+    def message(self) -> str:
+        what = ("Votre demande d'annulation" if self.request.kind == RequestKind.CANCELLATION
+                else "Votre demande de changement d'horaire")
+        if not self.created:
+            return f"{what} est déjà enregistrée sous la référence {self.reference}."
+        return (f"{what} est enregistrée sous la référence {self.reference}. "
+                "Elle va être transmise à votre bureau de secteur.")
+
+
+# --- validation helpers ----------------------------------------------------------------
+
+def _channel(value) -> Channel:
+    try:
+        return Channel(value)
+    except ValueError:
+        raise InvalidInput("Canal inconnu : « web » ou « phone » attendu.") from None
+
+
+def _reason(value) -> ReasonCategory:
+    try:
+        return ReasonCategory(value)
+    except ValueError:
+        raise InvalidInput("Motif inconnu : indiquez personnel, hospitalisation, maladie "
+                           "ou autre.") from None
+
+
+def _actor(value: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > MAX_ACTOR_LENGTH:
+        raise InvalidInput("Auteur de la demande manquant ou trop long.")
+    return value.strip()
+
+
+def _aware(value, label: str) -> datetime:
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(f"{label} : date et heure avec fuseau horaire attendues.")
+    return value.astimezone(PARIS)
+
+
+def _load_intervention(uow, client_number: str, intervention_id: str) -> Intervention:
+    intervention = uow.repo.get_intervention(str(intervention_id))
+    if intervention is None:
+        raise InterventionNotFound()
+    return intervention
+
+
+# --- reading -------------------------------------------------------------------------------
+
+def upcoming_interventions(uow, client_number: str, now: Optional[datetime] = None, *,
+                           days: Optional[int] = None,
+                           limit: Optional[int] = None) -> List[Intervention]:
+    """The client's scheduled interventions starting after ``now`` (optionally within
+    ``days`` days), earliest first."""
+    now = _now(now)
+    until = now + timedelta(days=days) if days else None
+    with uow:
+        return uow.repo.upcoming_interventions(str(client_number), now, until, limit)
+
+
+def get_intervention(uow, client_number: str, intervention_id: str) -> Intervention:
+    """One of the client's interventions; InterventionNotFound for anyone else's."""
+    with uow:
+        intervention = _load_intervention(uow, client_number, intervention_id)
+    if intervention.client_number != str(client_number):
+        raise InterventionNotFound()
+    return intervention
+
+
+def get_request(uow, reference: str, client_number: Optional[str] = None) -> Request:
+    """A request with its history.  With ``client_number``, another client's request is
+    reported as not found."""
+    reference = (reference or "").strip().upper()
+    with uow:
+        request = uow.repo.get_request(reference)
+    if request is None or (client_number is not None and request.client_number != str(client_number)):
+        raise RequestNotFound(reference)
+    return request
+
+
+def list_requests(uow, *, sector: Optional[str] = None, status: Optional[str] = None,
+                  client_number: Optional[str] = None, kind: Optional[str] = None,
+                  open_only: bool = False, limit: Optional[int] = None) -> List[Request]:
+    if status is not None:
+        try:
+            status = RequestStatus(status).value
+        except ValueError:
+            raise InvalidInput("Statut inconnu : " + ", ".join(s.value for s in RequestStatus)
+                               + ".") from None
+    if kind is not None:
+        try:
+            kind = RequestKind(kind).value
+        except ValueError:
+            raise InvalidInput("Type de demande inconnu : cancellation ou schedule_change.") from None
+    with uow:
+        return uow.repo.list_requests(sector=sector, status=status,
+                                      client_number=str(client_number) if client_number else None,
+                                      kind=kind, open_only=open_only, limit=limit)
+
+
+# --- previews (said to the client before confirmation) ----------------------------------
+
+def preview_cancellation(uow, *, client_number: str, intervention_id: str, reason,
+                         now: Optional[datetime] = None) -> Decision:
+    """The rule decision for a cancellation, without recording anything.  Raises
+    InterventionNotFound / RuleRefused / AlreadyRequested like the real thing."""
+    now, reason = _now(now), _reason(reason)
+    with uow:
+        intervention = _load_intervention(uow, client_number, intervention_id)
+        sector = uow.repo.sector_for_client(intervention.client_number)
+        decision = rules.decide_cancellation(intervention, str(client_number), reason, now,
+                                             office_contact=sector.office_email if sector else None)
+        if not decision.allowed:
+            raise RuleRefused(decision)
+        existing = uow.repo.find_open_request(intervention.id, RequestKind.CANCELLATION)
+        if existing:
+            raise AlreadyRequested(existing)
+        return decision
+
+
+def preview_schedule_change(uow, *, client_number: str, intervention_id: str,
+                            new_start: datetime, new_end: datetime,
+                            now: Optional[datetime] = None) -> Decision:
+    now = _now(now)
+    new_start, new_end = _aware(new_start, "Début"), _aware(new_end, "Fin")
+    with uow:
+        intervention = _load_intervention(uow, client_number, intervention_id)
+        decision = rules.decide_schedule_change(intervention, str(client_number),
+                                                new_start, new_end, now)
+        if not decision.allowed:
+            raise RuleRefused(decision)
+        existing = uow.repo.find_open_request(intervention.id, RequestKind.SCHEDULE_CHANGE)
+        if existing:
+            raise AlreadyRequested(existing)
+        return decision
+
+
+# --- recording -------------------------------------------------------------------------------
+
+def create_cancellation_request(uow, *, client_number: str, intervention_id: str, reason,
+                                channel: Union[Channel, str], actor: str,
+                                now: Optional[datetime] = None,
+                                idempotency_key: Optional[str] = None) -> RequestResult:
+    """Record a cancellation request (and its outbox messages) in one transaction.
+
+    Raises InterventionNotFound, RuleRefused (past / cancelled / other client's
+    intervention), AlreadyRequested (an open cancellation exists: ``.reference``),
+    InvalidInput, StoreUnavailable.  Replaying with the same ``idempotency_key`` returns the
+    first result with ``created=False``."""
+    reason = _reason(reason)
+
+    def decide(intervention, sector, now):
+        return rules.decide_cancellation(intervention, str(client_number), reason, now,
+                                         office_contact=sector.office_email if sector else None)
+
+    return _create(uow, RequestKind.CANCELLATION, client_number, intervention_id, channel,
+                   actor, now, idempotency_key, decide, dict(reason_category=reason.value))
+
+
+def create_schedule_change_request(uow, *, client_number: str, intervention_id: str,
+                                   new_start: datetime, new_end: datetime,
+                                   channel: Union[Channel, str], actor: str,
+                                   now: Optional[datetime] = None,
+                                   accept_out_of_notice: bool = False,
+                                   idempotency_key: Optional[str] = None) -> RequestResult:
+    """Record a schedule-change request.  Under 10 days it is recorded only with
+    ``accept_out_of_notice=True`` (the client was told the office may refuse it), else
+    OutOfNoticeNotConfirmed.  Other errors as for :func:`create_cancellation_request`."""
+    new_start, new_end = _aware(new_start, "Début"), _aware(new_end, "Fin")
+
+    def decide(intervention, sector, now):
+        decision = rules.decide_schedule_change(intervention, str(client_number),
+                                                new_start, new_end, now)
+        if decision.allowed and decision.out_of_notice and not accept_out_of_notice:
+            raise OutOfNoticeNotConfirmed(decision)
+        return decision
+
+    return _create(uow, RequestKind.SCHEDULE_CHANGE, client_number, intervention_id, channel,
+                   actor, now, idempotency_key, decide,
+                   dict(new_start_at=new_start, new_end_at=new_end))
+
+
+def _create(uow, kind: RequestKind, client_number, intervention_id, channel, actor, now,
+            idempotency_key, decide, extra: Dict[str, Any]) -> RequestResult:
+    now, channel, actor = _now(now), _channel(channel), _actor(actor)
+    client_number = str(client_number)
+    if idempotency_key is not None:
+        idempotency_key = str(idempotency_key)[:200]
+    for _attempt in range(3):
+        try:
+            with uow:
+                if idempotency_key:
+                    replay = _replay(uow, idempotency_key, kind, client_number, intervention_id)
+                    if replay:
+                        return replay
+                intervention = _load_intervention(uow, client_number, intervention_id)
+                sector = uow.repo.sector_for_client(intervention.client_number)
+                decision = decide(intervention, sector, now)
+                if not decision.allowed:
+                    raise RuleRefused(decision)
+                existing = uow.repo.find_open_request(intervention.id, kind)
+                if existing:
+                    raise AlreadyRequested(existing)
+                request = _insert_request(uow, kind, intervention, sector, decision, channel,
+                                          actor, now, idempotency_key, extra)
+                uow.commit()
+                return RequestResult(request=request, decision=decision, created=True)
+        except IntegrityError:
+            # Lost a race against a concurrent transaction: the database constraint held.
+            with uow:
+                if idempotency_key:
+                    replay = _replay(uow, idempotency_key, kind, client_number, intervention_id)
+                    if replay:
+                        return replay
+                intervention = _load_intervention(uow, client_number, intervention_id)
+                existing = uow.repo.find_open_request(intervention.id, kind)
+                if existing:
+                    raise AlreadyRequested(existing) from None
+            # otherwise (e.g. the conflicting request got closed meanwhile): try again
+    raise ServiceError("La demande n'a pas pu être enregistrée, merci de réessayer.")
+
+
+def _replay(uow, key: str, kind, client_number: str, intervention_id) -> Optional[RequestResult]:
+    existing = uow.repo.find_request_by_key(key)
+    if existing is None:
+        return None
+    if (existing.kind != kind or existing.client_number != client_number
+            or existing.intervention_external_id != str(intervention_id)):
+        raise InvalidInput("Clé d'idempotence déjà utilisée pour une autre demande.")
+    return RequestResult(request=existing, decision=None, created=False)
+
+
+def _insert_request(uow, kind, intervention, sector, decision, channel, actor, now,
+                    idempotency_key, extra) -> Request:
+    repo = uow.repo
+    reference = repo.next_reference(now.year)
+    request_id = repo.add_request(
+        reference=reference, kind=kind.value, client_id=repo.client_id(intervention.client_number),
+        intervention_id=intervention.id, channel=channel.value, actor=actor,
+        decision_code=decision.code, billable=decision.billable,
+        exemption_pending=decision.exemption_pending, out_of_notice=decision.out_of_notice,
+        notice_seconds=int(decision.notice.total_seconds()),
+        status=RequestStatus.RECEIVED.value, idempotency_key=idempotency_key,
+        created_at=now, updated_at=now, **extra)
+    repo.add_history(request_id, now, actor, None, RequestStatus.RECEIVED)
+    request = repo.get_request(reference)
+    payload = outbox_payload(request, decision.message)
+    repo.add_outbox(request_id, OutboxChannel.EMAIL, payload, now, f"{reference}:email")
+    if sector is not None and sector.webhook_url:
+        repo.add_outbox(request_id, OutboxChannel.WEBHOOK, payload, now, f"{reference}:webhook")
+    return request
+
+
+def outbox_payload(request: Request, decision_message: Optional[str] = None) -> Dict[str, Any]:
+    """The JSON document handed to the dispatcher (e-mail and webhook)."""
+    data = request_as_dict(request)
+    data.pop("history", None)
+    start = request.intervention_start
+    data["subject"] = (f"[{request.reference}] {KIND_LABELS_FR[request.kind]} — "
+                       f"{request.client_name} — "
+                       f"{format_datetime(start).replace(' à ', ' ') if start else ''}")
+    data["intervention_slot_fr"] = (format_slot(start, request.intervention_end)
+                                    if start and request.intervention_end else None)
+    data["new_slot_fr"] = (format_slot(request.new_start, request.new_end)
+                           if request.new_start and request.new_end else None)
+    data["decision_message"] = decision_message
+    return data
+
+
+def _iso(value: Optional[datetime]) -> Optional[str]:
+    return value.astimezone(PARIS).isoformat() if value else None
+
+
+def request_as_dict(request: Request) -> Dict[str, Any]:
+    """JSON-ready view of a request (used by ``amper requests list --json``)."""
+    return {
+        "reference": request.reference,
+        "kind": request.kind.value,
+        "client_id": request.client_number,
+        "client_name": request.client_name,
+        "sector": request.sector,
+        "intervention_id": request.intervention_external_id,
+        "intervention_start": _iso(request.intervention_start),
+        "intervention_end": _iso(request.intervention_end),
+        "caregiver": request.caregiver,
+        "service": request.service,
+        "status": request.status.value,
+        "decision_code": request.decision_code,
+        "notice_hours": request.notice_hours,
+        "billable": request.billable,
+        "exemption_pending": request.exemption_pending,
+        "out_of_notice": request.out_of_notice,
+        "reason_category": request.reason.value if request.reason else None,
+        "new_start": _iso(request.new_start),
+        "new_end": _iso(request.new_end),
+        "channel": request.channel.value,
+        "actor": request.actor,
+        "created_at": _iso(request.created_at),
+        "updated_at": _iso(request.updated_at),
+        "history": [
+            {"at": _iso(h.at), "actor": h.actor,
+             "from_status": h.from_status.value if h.from_status else None,
+             "to_status": h.to_status.value, "note": h.note}
+            for h in request.history
+        ],
+    }
+
+
+# --- status ----------------------------------------------------------------------------------
+
+def change_request_status(uow, reference: str, new_status, *, actor: str,
+                          now: Optional[datetime] = None, note: Optional[str] = None) -> Request:
+    """Move a request along received → forwarded → acknowledged → done/refused, appending a
+    history row.  Setting the current status again is a no-op.  A cancellation marked
+    ``done`` cancels its intervention.  ``note`` must not contain health information."""
+    now, actor = _now(now), _actor(actor)
+    try:
+        new_status = RequestStatus(new_status)
+    except ValueError:
+        raise InvalidInput("Statut inconnu : " + ", ".join(s.value for s in RequestStatus)
+                           + ".") from None
+    if note is not None:
+        note = note.strip()[:500] or None
+    reference = (reference or "").strip().upper()
+    with uow:
+        request = uow.repo.get_request(reference, with_history=False)
+        if request is None:
+            raise RequestNotFound(reference)
+        if request.status == new_status:
+            return uow.repo.get_request(reference)
+        if new_status not in TRANSITIONS[request.status]:
+            raise InvalidTransition(f"La demande {reference} est « {request.status.value} » : "
+                                    f"elle ne peut pas passer à « {new_status.value} ».")
+        uow.repo.update_request_status(request.id, new_status, now)
+        uow.repo.add_history(request.id, now, actor, request.status, new_status, note)
+        if request.kind == RequestKind.CANCELLATION and new_status == RequestStatus.DONE:
+            uow.repo.set_intervention_status(uow.repo.intervention_row_id(request.id),
+                                             InterventionStatus.CANCELLED)
+        updated = uow.repo.get_request(reference)
+        uow.commit()
+        return updated
+
+
+def mark_forwarded(uow, reference: str, *, actor: str = "dispatcher",
+                   now: Optional[datetime] = None) -> Request:
+    """received → forwarded; a no-op if the request is already further along."""
+    request = get_request(uow, reference)
+    if request.status != RequestStatus.RECEIVED:
+        return request
+    try:
+        return change_request_status(uow, reference, RequestStatus.FORWARDED, actor=actor, now=now)
+    except InvalidTransition:
+        return get_request(uow, reference)
+
+
+# --- sectors and accounts ---------------------------------------------------------------------
+
+def set_sector(uow, name: str, *, office_email: Optional[str] = None,
+               office_phone: Optional[str] = None, webhook_url: Optional[str] = None,
+               webhook_secret: Optional[str] = None) -> Sector:
+    """Create or update a sector (fields left as None are unchanged)."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("Nom de secteur manquant ou trop long.")
+    if office_email is not None and ("@" not in office_email or len(office_email) > 254):
+        raise InvalidInput(f"Adresse e-mail invalide : {office_email}")
+    if webhook_url is not None and not webhook_url.startswith(("http://", "https://")):
+        raise InvalidInput(f"Adresse de webhook invalide : {webhook_url}")
+    with uow:
+        sector = uow.repo.upsert_sector(name, dict(
+            office_email=office_email, office_phone=office_phone, webhook_url=webhook_url,
+            webhook_secret=webhook_secret))
+        uow.commit()
+        return sector
+
+
+def set_account(uow, login: str, password: str, role, client_number: Optional[str] = None) -> Account:
+    """Create or replace a login (password hashed with scrypt)."""
+    try:
+        role = Role(role)
+    except ValueError:
+        raise InvalidInput("Rôle inconnu : client ou staff.") from None
+    login = (login or "").strip()
+    if not login or len(login) > 100 or not password:
+        raise InvalidInput("Identifiant ou mot de passe manquant.")
+    with uow:
+        client_id = None
+        if role == Role.CLIENT:
+            client_id = uow.repo.client_id(str(client_number)) if client_number else None
+            if client_id is None:
+                raise InvalidInput(f"Client inconnu : {client_number}")
+        uow.repo.upsert_account(login, hash_password(password), role, client_id)
+        account = uow.repo.get_account(login)[0]
+        uow.commit()
+        return account
+
+
+def authenticate(uow, login: str, password: str) -> Optional[Account]:
+    """The account if the password matches, else None."""
+    with uow:
+        found = uow.repo.get_account((login or "").strip())
+    if found is None:
+        verify_password(password or "", "scrypt$16384$8$1$00$00")  # similar timing
+        return None
+    account, stored = found
+    return account if verify_password(password or "", stored) else None
+
+
+# --- planning import ----------------------------------------------------------------------------
+
+def import_planning(uow, source, *, progress: bool = False):
+    """Validate the whole CSV file (PlanningImportError listing every faulty line, nothing
+    applied), then upsert it in one transaction.  Returns an ImportReport."""
+    from bot.adapters.planning_import import apply_rows, read_planning
+
+    rows = read_planning(source, progress=progress)
+    return import_rows(uow, rows, progress=progress)
+
+
+def import_rows(uow, rows, *, progress: bool = False):
+    from bot.adapters.planning_import import apply_rows
+
+    with uow:
+        report = apply_rows(uow.session, rows, progress=progress)
+        uow.commit()
+        return report

@@ -1,0 +1,75 @@
+"""Unit of work: one database transaction per ``with`` block.
+
+    uow = SqlAlchemyUnitOfWork()          # cheap; the engine is shared per URL
+    with uow:
+        ... uow.repo ...
+        uow.commit()                       # otherwise everything is rolled back
+
+Leaving the block without commit, or on any exception, rolls back.  Connection failures
+(and a SQLite database that stays locked) are raised as
+:class:`bot.service_layer.errors.StoreUnavailable`.  A UoW instance is not thread-safe:
+use one per thread/task (they are cheap).
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.adapters import db
+from bot.adapters.repository import SqlAlchemyRepository
+from bot.service_layer.errors import StoreUnavailable
+
+
+def is_unavailable(error: BaseException) -> bool:
+    if isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
+        return True
+    return isinstance(error, sa_exc.DBAPIError) and bool(error.connection_invalidated)
+
+
+class SqlAlchemyUnitOfWork:
+    def __init__(self, url: Optional[str] = None,
+                 session_factory: Optional[Callable[[], Session]] = None):
+        self.url = url or db.database_url()
+        self._session_factory = session_factory
+        self.session: Optional[Session] = None
+        self.repo: Optional[SqlAlchemyRepository] = None
+
+    @property
+    def session_factory(self) -> Callable[[], Session]:
+        if self._session_factory is None:
+            self._session_factory = sessionmaker(bind=db.get_engine(self.url), future=True,
+                                                 expire_on_commit=False)
+        return self._session_factory
+
+    def __enter__(self) -> "SqlAlchemyUnitOfWork":
+        try:
+            self.session = self.session_factory()
+        except Exception as error:  # engine creation failed (bad URL, missing driver...)
+            if is_unavailable(error) or isinstance(error, sa_exc.ArgumentError):
+                raise StoreUnavailable() from error
+            raise
+        self.repo = SqlAlchemyRepository(self.session)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            self.rollback()
+        except sa_exc.SQLAlchemyError:
+            pass
+        finally:
+            self.session.close()
+        if exc is not None and is_unavailable(exc):
+            raise StoreUnavailable() from exc
+        return False
+
+    @property
+    def connection(self):
+        return self.session.connection()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
