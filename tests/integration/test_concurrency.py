@@ -1,0 +1,74 @@
+"""Real concurrency: threads, each with its own unit of work (own connection/transaction)."""
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from bot.adapters import orm
+from bot.service_layer import services
+from bot.service_layer.errors import AlreadyRequested
+from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+
+from .conftest import NOW
+
+WORKERS = 8
+
+
+def _race(url, n, call):
+    barrier = threading.Barrier(n)
+
+    def work(i):
+        uow = SqlAlchemyUnitOfWork(url)
+        barrier.wait(timeout=30)
+        try:
+            return call(uow, i)
+        except AlreadyRequested as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(work, range(n)))
+
+
+def _open_requests(url):
+    uow = SqlAlchemyUnitOfWork(url)
+    with uow:
+        return uow.repo.count(orm.requests), uow.repo.count(orm.outbox)
+
+
+def test_concurrent_cancellations_give_one_request(seeded):
+    def call(uow, i):
+        return services.create_cancellation_request(
+            uow, client_number="1001", intervention_id="I-72H", reason="personnel",
+            channel="web", actor=f"worker-{i}", now=NOW)
+
+    results = _race(seeded, WORKERS, call)
+    created = [r for r in results if not isinstance(r, AlreadyRequested)]
+    refused = [r for r in results if isinstance(r, AlreadyRequested)]
+    assert len(created) == 1 and len(refused) == WORKERS - 1
+    assert all(e.reference == created[0].reference for e in refused)
+    assert all("déjà en cours" in e.message for e in refused)
+    assert _open_requests(seeded) == (1, 1)
+
+
+def test_concurrent_replays_of_the_same_request(seeded):
+    def call(uow, i):
+        return services.create_cancellation_request(
+            uow, client_number="1001", intervention_id="I-72H", reason="personnel",
+            channel="web", actor="1001", now=NOW, idempotency_key="same-message")
+
+    results = _race(seeded, WORKERS, call)
+    assert not any(isinstance(r, AlreadyRequested) for r in results)
+    assert len({r.reference for r in results}) == 1
+    assert sum(r.created for r in results) == 1
+    assert _open_requests(seeded) == (1, 1)
+
+
+def test_concurrent_references_are_unique_and_consecutive(seeded):
+    def call(uow, i):
+        return services.create_cancellation_request(
+            uow, client_number="1001", intervention_id=f"I-MANY-{i}", reason="autre",
+            channel="web", actor="1001", now=NOW + timedelta(seconds=i))
+
+    results = _race(seeded, 16, call)
+    references = sorted(r.reference for r in results)
+    assert references == [f"AMP-2026-{n:06d}" for n in range(1, 17)]
+    assert _open_requests(seeded) == (16, 16)
