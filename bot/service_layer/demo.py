@@ -1,0 +1,91 @@
+"""Demo data: 2 sectors, 20 clients, caregivers, 4 weeks of interventions placed around the
+rule boundaries (relative to ``now``), and demo logins.  Re-running it moves the boundary
+interventions relative to the new ``now`` (idempotent upsert, same identifiers)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import List, Optional, Tuple
+from zoneinfo import ZoneInfo
+
+from bot.adapters.planning_import import PlanningRow
+from bot.service_layer import services
+
+PARIS = ZoneInfo("Europe/Paris")
+DEMO_PASSWORD = "amper-demo"
+
+SECTORS = {
+    "Nord": dict(office_email="bureau.nord@amper.example", office_phone="01 40 00 00 01"),
+    "Sud": dict(office_email="bureau.sud@amper.example", office_phone="04 90 00 00 02"),
+}
+NAMES = [
+    "Mme Jeanne Dupont", "M. Louis Martin", "Mme Suzanne Bernard", "M. André Petit",
+    "Mme Paulette Durand", "M. René Leroy", "Mme Odette Moreau", "M. Marcel Simon",
+    "Mme Yvonne Laurent", "M. Robert Lefebvre", "Mme Germaine Michel", "M. Henri Garcia",
+    "Mme Simone David", "M. Roger Bertrand", "Mme Lucienne Roux", "M. Maurice Vincent",
+    "Mme Marcelle Fournier", "M. Raymond Morel", "Mme Denise Girard", "M. Georges Andre",
+]
+CAREGIVERS = {"Nord": ["Marie Lambert", "Sophie Caron", "Karim Haddad"],
+              "Sud": ["Julie Fabre", "Nadia Benali", "Thomas Roche"]}
+SERVICES = ["Aide au lever", "Ménage", "Courses", "Aide au repas", "Aide au coucher",
+            "Accompagnement"]
+#: Offsets from now, chosen around the 48-hour and 10-day boundaries.
+BOUNDARIES = [timedelta(hours=24), timedelta(hours=47), timedelta(hours=49),
+              timedelta(hours=72), timedelta(days=5), timedelta(days=9), timedelta(days=11),
+              timedelta(days=15)]
+
+
+@dataclass
+class DemoSummary:
+    interventions: int = 0
+    clients: int = 0
+    logins: List[Tuple[str, str, Optional[str]]] = field(default_factory=list)
+    password: str = DEMO_PASSWORD
+
+
+def demo_rows(now: datetime) -> List[PlanningRow]:
+    # Round up to the next 5 minutes: boundary offsets stay on their side of the boundary.
+    base = now.astimezone(timezone.utc).replace(second=0, microsecond=0)
+    base += timedelta(minutes=(5 - base.minute % 5) % 5 or 5)
+    rows: List[PlanningRow] = []
+    for i, name in enumerate(NAMES):
+        number = str(1001 + i)
+        sector = "Nord" if i < 10 else "Sud"
+        caregiver = CAREGIVERS[sector][i % 3]
+        for k, offset in enumerate(BOUNDARIES):
+            start = (base + offset).astimezone(PARIS)
+            rows.append(PlanningRow(
+                line=0, intervention_id=f"DEMO-{number}-B{k + 1}", client_id=number,
+                client_name=name, sector=sector, caregiver=caregiver, start=start,
+                end=start + timedelta(hours=1), service=SERVICES[(i + k) % len(SERVICES)]))
+        # a regular weekly visit over the next 4 weeks, at a fixed local time
+        today = now.astimezone(PARIS).date()
+        first_day = today + timedelta(days=(i % 5 - today.weekday()) % 7 or 7)
+        for week in range(4):
+            day = first_day + timedelta(weeks=week)
+            start = datetime(day.year, day.month, day.day, 8 + (i % 5) * 2, 30 if i % 2 else 0,
+                             tzinfo=PARIS)
+            rows.append(PlanningRow(
+                line=0, intervention_id=f"DEMO-{number}-W{week + 1}", client_id=number,
+                client_name=name, sector=sector, caregiver=caregiver, start=start,
+                end=start + timedelta(minutes=90 if i % 3 else 45),
+                service=SERVICES[i % len(SERVICES)]))
+    return rows
+
+
+def load_demo_data(uow, now: Optional[datetime] = None,
+                   password: str = DEMO_PASSWORD) -> DemoSummary:
+    now = now or datetime.now(timezone.utc)
+    for name, contact in SECTORS.items():
+        services.set_sector(uow, name, **contact)
+    rows = demo_rows(now)
+    services.import_rows(uow, rows)
+    summary = DemoSummary(interventions=len(rows), clients=len(NAMES), password=password)
+    for i in range(len(NAMES)):
+        number = str(1001 + i)
+        services.set_account(uow, f"client{number}", password, "client", number)
+        summary.logins.append((f"client{number}", "client", number))
+    for login in ("bureau.nord", "bureau.sud"):
+        services.set_account(uow, login, password, "staff")
+        summary.logins.append((login, "staff", None))
+    return summary
