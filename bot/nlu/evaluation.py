@@ -59,6 +59,29 @@ def outcome_of(parse: Dict[str, Any]) -> Tuple[str, float, Optional[float]]:
     return name, confidence, None
 
 
+def outcome_with_thresholds(
+    parse: Dict[str, Any], intent_threshold: float, answer_threshold: float, ambiguity: float
+) -> str:
+    """Re-applies the fallback rules with other thresholds (for tuning).
+
+    The FallbackClassifier and our FaqGate keep the original ranking, so a single
+    model run can be scored at every threshold.
+    """
+    ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") != FALLBACK]
+    if not ranking:
+        return outcome_of(parse)[0]
+    top = ranking[0]
+    second = ranking[1]["confidence"] if len(ranking) > 1 else 0.0
+    if top["confidence"] < intent_threshold or top["confidence"] - second < ambiguity:
+        return FALLBACK
+    if top["name"] != RETRIEVAL_INTENT:
+        return top["name"]
+    response = ((parse.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}).get("response") or {}
+    if float(response.get("confidence") or 0.0) < answer_threshold:
+        return FALLBACK
+    return response.get("intent_response_key") or RETRIEVAL_INTENT
+
+
 def load_examples(path: Path) -> List[Example]:
     from rasa.shared.nlu.training_data.loading import load_data
 

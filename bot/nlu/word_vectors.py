@@ -1,0 +1,106 @@
+"""Dense featurizer: French word vectors for the tokens of ``SpacyTokenizer``.
+
+``fr_core_news_sm`` (our tokenizer and lemmatizer) has no word vectors, so
+Rasa's SpacyFeaturizer adds nothing.  This featurizer reads the 300-dimension
+vectors shipped with ``fr_core_news_md`` (only its vector table is loaded, none
+of its pipeline) and gives DIET and the ResponseSelector a notion of meaning
+that counts cannot: "règlement" is near "paiement", "décommander" near "annuler".
+
+Lookup per token: the lower-cased text, then its lemma, else a zero vector.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any, Dict, List, Text, Type
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES, FEATURIZER_CLASS_ALIAS, TOKENS_NAMES
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.utils.tensorflow.constants import MEAN_POOLING, POOLING
+
+logger = logging.getLogger(__name__)
+
+
+@functools.lru_cache(maxsize=2)
+def _load_vectors(model: str):
+    import spacy
+
+    nlp = spacy.load(model, exclude=["tok2vec", "morphologizer", "parser", "senter",
+                                     "ner", "attribute_ruler", "lemmatizer", "tagger"])
+    if nlp.vocab.vectors_length == 0:
+        raise ValueError(f"The spaCy package {model} has no word vectors.")
+    return nlp.vocab
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
+)
+class WordVectorFeaturizer(DenseFeaturizer, GraphComponent):
+    """Adds word-vector sequence features and their mean as sentence features."""
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        return [Tokenizer]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {**DenseFeaturizer.get_default_config(), POOLING: MEAN_POOLING,
+                "model": "fr_core_news_md"}
+
+    def __init__(self, config: Dict[Text, Any], name: Text) -> None:
+        super().__init__(name, config)
+        self.vocab = _load_vectors(self._config["model"])
+        self.dim = self.vocab.vectors_length
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "WordVectorFeaturizer":
+        return cls(config, execution_context.node_name)
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        pass
+
+    def _vector(self, token) -> np.ndarray:
+        vectors, strings = self.vocab.vectors, self.vocab.strings
+        for key in (token.text.lower(), token.get("lemma") or ""):
+            if key and key in strings:
+                h = strings[key]
+                if h in vectors:
+                    return vectors[h]
+        return np.zeros(self.dim, dtype=np.float32)
+
+    def _featurize(self, message: Message, attribute: Text) -> None:
+        tokens = message.get(TOKENS_NAMES[attribute])
+        if not tokens:
+            return
+        sequence = np.array([self._vector(t) for t in tokens], dtype=np.float32)
+        sentence = self.aggregate_sequence_features(sequence, self._config[POOLING])
+        alias = self._config[FEATURIZER_CLASS_ALIAS]
+        message.add_features(Features(sequence, FEATURE_TYPE_SEQUENCE, attribute, alias))
+        message.add_features(Features(sentence, FEATURE_TYPE_SENTENCE, attribute, alias))
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            for attribute in DENSE_FEATURIZABLE_ATTRIBUTES:
+                self._featurize(message, attribute)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self.process(training_data.training_examples)
+        return training_data

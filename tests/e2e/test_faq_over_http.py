@@ -1,0 +1,89 @@
+"""End to end: real Rasa and action servers on loopback, French answers over HTTP."""
+from __future__ import annotations
+
+import sqlite3
+
+from tests.e2e.conftest import Client, make_stack
+
+
+def _listening_addresses(port: int) -> set:
+    """Local addresses with a socket listening on ``port`` (from /proc/net/tcp*)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(table).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            address, port_hex = fields[1].rsplit(":", 1)
+            if int(port_hex, 16) == port and fields[3] == "0A":  # 0A = LISTEN
+                found.add(address)
+    return found
+
+
+def test_servers_listen_on_loopback_only(stack):
+    loopback = {"0100007F"}  # 127.0.0.1, little-endian hex
+    for port in (stack.config.rasa_port, stack.config.actions_port):
+        addresses = _listening_addresses(port)
+        assert addresses, f"nothing listens on {port}"
+        assert addresses <= loopback, f"port {port} listens on {addresses}"
+
+
+def test_cesu_question_gets_the_payment_facts(client):
+    text = client.text("je peux payer en CESU ?")
+    for fact in ("prélèvement automatique", "chèque bancaire", "CESU", "préfinancés"):
+        assert fact in text
+
+
+def test_greeting_says_it_is_an_automated_assistant(client):
+    text = client.text("Bonjour")
+    assert "assistant automatique" in text and "pas une personne" in text
+
+
+def test_out_of_scope_is_declined_politely(client):
+    text = client.text("quel temps fera-t-il demain à Lyon ?")
+    assert "sort de ce que je sais traiter" in text
+
+
+def test_human_handoff_gives_the_office_contact(client):
+    text = client.text("je voudrais parler à quelqu'un")
+    assert "01 99 88 77 66" in text
+
+
+def test_faq_button_payload_answers_that_entry(client):
+    text = client.text("faq:invoices")
+    assert "Dôme" in text and "e-mail" in text
+
+
+def test_conversation_is_stored_in_the_sql_tracker_store(stack, client):
+    client.text("Bonjour")
+    db = stack.config.var_dir / "tracker.db"
+    with sqlite3.connect(db) as conn:
+        count = conn.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?", (client.sender,)).fetchone()[0]
+    assert count > 0
+
+
+def test_a_restart_keeps_the_conversation(model_path, tmp_path):
+    """Stop and start the servers on the same tracker database: the history is still there."""
+    first = make_stack(model_path, tmp_path)
+    first.start()
+    try:
+        client = Client(first)
+        client.text("Bonjour")
+    finally:
+        first.stop()
+    second = make_stack(model_path, tmp_path)
+    second.start()
+    try:
+        again = Client(second)
+        again.sender = client.sender
+        again.text("merci")
+        with sqlite3.connect(tmp_path / "tracker.db") as conn:
+            texts = [row[0] for row in conn.execute(
+                "SELECT json_extract(data, '$.text') FROM events WHERE sender_id = ? AND type_name = 'user'",
+                (client.sender,),
+            )]
+        assert texts == ["Bonjour", "merci"]
+    finally:
+        second.stop()
