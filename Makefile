@@ -43,7 +43,7 @@ validate: $(STAMP)
 	$(RASA) data validate --fail-on-warnings
 
 run: $(MODEL)
-	$(PY) -m bot.entrypoints.launcher
+	$(VENV)/bin/amper run
 
 # --- tests: everything, including a throwaway PostgreSQL --------------------
 test: $(MODEL)

@@ -31,9 +31,16 @@ def render(replies: list) -> str:
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="amper chat", description="Discuter avec l'assistant.")
-    parser.add_argument("--url", default=DEFAULT_URL)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--url", default=DEFAULT_URL, help="adresse du canal REST de l'assistant")
     parser.add_argument("--sender", default=f"terminal-{uuid.uuid4().hex[:8]}")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     print("Écrivez votre message (Ctrl-D pour quitter). Un numéro choisit un bouton.")
     buttons: list = []
     while True:

@@ -239,6 +239,20 @@ def _cmd_requests_set_status(args) -> int:
     return 0
 
 
+# --- run / chat -------------------------------------------------------------------------------
+
+@registrar
+def _register_run(subparsers) -> None:
+    from bot.entrypoints import chat, launcher
+
+    run = subparsers.add_parser("run", help="démarrer l'assistant (serveurs Rasa et d'actions)")
+    launcher.add_arguments(run)
+    run.set_defaults(func=launcher.run)
+    talk = subparsers.add_parser("chat", help="discuter avec l'assistant lancé, dans le terminal")
+    chat.add_arguments(talk)
+    talk.set_defaults(func=chat.run)
+
+
 # --- main ------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:

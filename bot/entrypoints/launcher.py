@@ -245,6 +245,13 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    try:
+        from bot.adapters import db
+
+        db.upgrade()  # the booking store's schema, before the actions use it
+    except Exception as err:  # noqa: BLE001 - reported in French, not as a traceback
+        print(f"Erreur : base des demandes inutilisable ({err}).", file=sys.stderr)
+        return 1
     print("Démarrage du serveur d'actions et du serveur Rasa (chargement du modèle)…", flush=True)
     try:
         stack.start()
