@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -237,6 +237,125 @@ class SqlAlchemyRepository:
     def outbox_for_request(self, request_id: int) -> List[Any]:
         return self.session.execute(select(outbox).where(outbox.c.request_id == request_id)
                                     .order_by(outbox.c.id)).all()
+
+    # --- outbox delivery (dispatcher) -----------------------------------------------------
+    def _outbox_select(self):
+        return (
+            select(outbox, requests.c.reference, requests.c.status.label("request_status"),
+                   sectors.c.name.label("sector_name"), sectors.c.office_email,
+                   sectors.c.webhook_url, sectors.c.webhook_secret)
+            .select_from(outbox)
+            .join(requests, requests.c.id == outbox.c.request_id)
+            .join(clients, clients.c.id == requests.c.client_id)
+            .join(sectors, sectors.c.id == clients.c.sector_id)
+        )
+
+    def claim_outbox(self, *, now: datetime, due_before: datetime, owner: str,
+                     lease_until: datetime, limit: int, max_attempts: int) -> List[Any]:
+        """Lease up to ``limit`` due messages to ``owner`` (status ``sending``, attempts + 1).
+
+        Due = pending with ``next_attempt_at <= due_before``, or ``sending`` whose lease
+        expired (its dispatcher died mid-delivery).  The candidate rows are locked with
+        ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (concurrent claimers take other rows);
+        SQLite transactions start with BEGIN IMMEDIATE, so the whole claim is serialised.
+        The UPDATE re-checks the condition, so a row is never leased twice.  Expired leases
+        that already used every attempt become ``dead``.  Returns the leased rows with their
+        request reference and the sector's *current* addresses."""
+        expired = and_(outbox.c.status == OutboxStatus.SENDING.value, outbox.c.lease_until < now)
+        exhausted = self.session.execute(
+            select(outbox.c.id).where(expired, outbox.c.attempts >= max_attempts)
+            .order_by(outbox.c.id).with_for_update(skip_locked=True)).scalars().all()
+        if exhausted:
+            self.session.execute(
+                update(outbox).where(outbox.c.id.in_(exhausted), expired)
+                .values(status=OutboxStatus.DEAD.value, lease_owner=None, lease_until=None,
+                        last_error="envoi interrompu (répartiteur arrêté pendant l'envoi) "
+                                   "à la dernière tentative autorisée."))
+        due = or_(
+            and_(outbox.c.status == OutboxStatus.PENDING.value,
+                 outbox.c.next_attempt_at <= due_before),
+            and_(expired, outbox.c.attempts < max_attempts),
+        )
+        ids = self.session.execute(
+            select(outbox.c.id).where(due).order_by(outbox.c.next_attempt_at, outbox.c.id)
+            .limit(limit).with_for_update(skip_locked=True)).scalars().all()
+        if not ids:
+            return []
+        self.session.execute(
+            update(outbox).where(outbox.c.id.in_(ids), due)
+            .values(status=OutboxStatus.SENDING.value, lease_owner=owner,
+                    lease_until=lease_until, attempts=outbox.c.attempts + 1))
+        return self.session.execute(
+            self._outbox_select().where(outbox.c.lease_owner == owner,
+                                        outbox.c.status == OutboxStatus.SENDING.value)
+            .order_by(outbox.c.id)).all()
+
+    def outbox_delivered(self, message_id: int, now: datetime) -> bool:
+        """Record a delivery.  Whatever the lease says, a delivered message is delivered."""
+        result = self.session.execute(
+            update(outbox).where(outbox.c.id == message_id,
+                                 outbox.c.status != OutboxStatus.DELIVERED.value)
+            .values(status=OutboxStatus.DELIVERED.value, delivered_at=now, lease_owner=None,
+                    lease_until=None, last_error=None))
+        return result.rowcount == 1
+
+    def outbox_failed(self, message_id: int, owner: str, *, error: str,
+                      next_attempt_at: datetime, dead: bool, count_attempt: bool = True) -> bool:
+        """Record a failed attempt, only if ``owner`` still holds the lease.  With
+        ``count_attempt=False`` (configuration missing) the attempt is given back."""
+        values: Dict[str, Any] = dict(
+            status=(OutboxStatus.DEAD if dead else OutboxStatus.PENDING).value,
+            last_error=error[:2000], next_attempt_at=next_attempt_at, lease_owner=None,
+            lease_until=None)
+        if not count_attempt:
+            values["attempts"] = func.max(outbox.c.attempts - 1, 0) if self.dialect == "sqlite" \
+                else func.greatest(outbox.c.attempts - 1, 0)
+        result = self.session.execute(
+            update(outbox).where(outbox.c.id == message_id, outbox.c.lease_owner == owner,
+                                 outbox.c.status == OutboxStatus.SENDING.value)
+            .values(**values))
+        return result.rowcount == 1
+
+    def undelivered_count(self, request_id: int) -> int:
+        return self.session.execute(
+            select(func.count()).select_from(outbox).where(
+                outbox.c.request_id == request_id,
+                outbox.c.status != OutboxStatus.DELIVERED.value)).scalar_one()
+
+    def update_request_status_if(self, request_id: int, from_status: RequestStatus,
+                                 to_status: RequestStatus, now: datetime) -> bool:
+        """Conditional status change (no lost update against a concurrent office action)."""
+        result = self.session.execute(
+            update(requests).where(requests.c.id == request_id,
+                                   requests.c.status == from_status.value)
+            .values(status=to_status.value, updated_at=now))
+        return result.rowcount == 1
+
+    def list_outbox(self, *, status: Optional[str] = None, reference: Optional[str] = None,
+                    message_id: Optional[int] = None, limit: Optional[int] = None) -> List[Any]:
+        stmt = self._outbox_select()
+        if status:
+            stmt = stmt.where(outbox.c.status == status)
+        if reference:
+            stmt = stmt.where(requests.c.reference == reference)
+        if message_id is not None:
+            stmt = stmt.where(outbox.c.id == message_id)
+        stmt = stmt.order_by(outbox.c.id)
+        if limit:
+            stmt = stmt.limit(limit)
+        return self.session.execute(stmt).all()
+
+    def requeue_outbox(self, *, now: datetime, message_id: Optional[int] = None,
+                       statuses=(OutboxStatus.DEAD,), reset_attempts: bool = True) -> int:
+        """dead (or the given statuses) → pending, due now.  Returns the number of rows."""
+        values: Dict[str, Any] = dict(status=OutboxStatus.PENDING.value, next_attempt_at=now,
+                                      lease_owner=None, lease_until=None)
+        if reset_attempts:
+            values["attempts"] = 0
+        stmt = update(outbox).where(outbox.c.status.in_([s.value for s in statuses]))
+        if message_id is not None:
+            stmt = stmt.where(outbox.c.id == message_id)
+        return self.session.execute(stmt.values(**values)).rowcount
 
     # --- accounts -----------------------------------------------------------------------
     def upsert_account(self, login: str, password_hash: str, role: Role,

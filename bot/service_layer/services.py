@@ -476,3 +476,187 @@ def import_rows(uow, rows, *, progress: bool = False):
         report = apply_rows(uow.session, rows, progress=progress)
         uow.commit()
         return report
+
+
+# --- forwarding to the sector office (issue 5) -------------------------------------------------
+
+FORWARDED_LABEL_FR = "transmise au bureau de secteur"
+FORWARDING_LABEL_FR = "enregistrée, transmission en cours"
+OUTBOX_STATUS_LABELS_FR = {
+    "pending": "en attente",
+    "sending": "en cours d'envoi",
+    "delivered": "remis",
+    "dead": "abandonné",
+}
+
+
+@dataclass(frozen=True)
+class ForwardingStatus:
+    """Whether the sector office has the request.
+
+    ``forwarded`` is True once every outbox message of the request is delivered (or the
+    office already handles it: status beyond ``received``); ``label`` is what the client
+    may be told; ``forwarded_at`` is the last delivery time.  ``stalled`` (a message
+    abandoned or waiting for configuration) is for staff only."""
+
+    reference: str
+    forwarded: bool
+    label: str
+    forwarded_at: Optional[datetime]
+    messages: int
+    delivered: int
+    stalled: bool
+    last_error: Optional[str]
+
+    @property
+    def message(self) -> str:
+        return f"Votre demande {self.reference} est {self.label}."
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: int
+    reference: str
+    channel: str
+    status: str
+    attempts: int
+    next_attempt_at: Optional[datetime]
+    last_error: Optional[str]
+    delivered_at: Optional[datetime]
+    created_at: datetime
+    sector: str
+    idempotency_key: str
+    lease_owner: Optional[str] = None
+    lease_until: Optional[datetime] = None
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {
+            "id": self.id, "reference": self.reference, "channel": self.channel,
+            "status": self.status, "attempts": self.attempts,
+            "next_attempt_at": _iso(self.next_attempt_at), "last_error": self.last_error,
+            "delivered_at": _iso(self.delivered_at), "created_at": _iso(self.created_at),
+            "sector": self.sector, "idempotency_key": self.idempotency_key,
+            "lease_owner": self.lease_owner, "lease_until": _iso(self.lease_until),
+        }
+
+
+def _outbox_message(row) -> OutboxMessage:
+    return OutboxMessage(
+        id=row.id, reference=row.reference, channel=row.channel, status=row.status,
+        attempts=row.attempts, next_attempt_at=row.next_attempt_at, last_error=row.last_error,
+        delivered_at=row.delivered_at, created_at=row.created_at, sector=row.sector_name,
+        idempotency_key=row.idempotency_key, lease_owner=row.lease_owner,
+        lease_until=row.lease_until)
+
+
+def forwarding_status(uow, reference: str, client_number: Optional[str] = None) -> ForwardingStatus:
+    """« transmise au bureau de secteur » only once it is true, else « enregistrée,
+    transmission en cours ».  RequestNotFound for an unknown reference (or another client's
+    request when ``client_number`` is given)."""
+    reference = (reference or "").strip().upper()
+    with uow:
+        request = uow.repo.get_request(reference, with_history=False)
+        if request is None or (client_number is not None
+                               and request.client_number != str(client_number)):
+            raise RequestNotFound(reference)
+        rows = uow.repo.list_outbox(reference=reference)
+    delivered = [r for r in rows if r.status == "delivered"]
+    all_delivered = bool(rows) and len(delivered) == len(rows)
+    forwarded = all_delivered or request.status != RequestStatus.RECEIVED
+    errors = [r.last_error for r in rows if r.status != "delivered" and r.last_error]
+    stalled = any(r.status == "dead" or (r.status == "pending" and r.last_error
+                                         and r.attempts == 0) for r in rows)
+    return ForwardingStatus(
+        reference=reference, forwarded=forwarded,
+        label=FORWARDED_LABEL_FR if forwarded else FORWARDING_LABEL_FR,
+        forwarded_at=max((r.delivered_at for r in delivered), default=None) if all_delivered else None,
+        messages=len(rows), delivered=len(delivered), stalled=stalled,
+        last_error=errors[-1] if errors else None)
+
+
+def list_outbox(uow, *, status: Optional[str] = None, reference: Optional[str] = None,
+                limit: Optional[int] = None) -> List[OutboxMessage]:
+    """Messages of the outbox, oldest first (``amper outbox list``)."""
+    if status is not None and status not in OUTBOX_STATUS_LABELS_FR:
+        raise InvalidInput("Statut d'envoi inconnu : " + ", ".join(OUTBOX_STATUS_LABELS_FR) + ".")
+    reference = (reference or "").strip().upper() or None
+    with uow:
+        return [_outbox_message(r) for r in uow.repo.list_outbox(status=status, reference=reference,
+                                                                 limit=limit)]
+
+
+def retry_outbox(uow, message_id: Optional[int] = None, *, all_dead: bool = False,
+                 now: Optional[datetime] = None) -> int:
+    """An abandoned (``dead``) message — or all of them — back to ``pending``, due now, with
+    a fresh count of attempts.  A pending message is made due now.  Returns the number of
+    messages requeued; InvalidInput when there is nothing to retry."""
+    from bot.domain.model import OutboxStatus
+
+    now = _now(now)
+    if (message_id is None) == (not all_dead):
+        raise InvalidInput("Indiquez un numéro de message ou --all-dead.")
+    with uow:
+        if all_dead:
+            count = uow.repo.requeue_outbox(now=now)
+            uow.commit()
+            return count
+        rows = uow.repo.list_outbox(message_id=int(message_id))
+        if not rows:
+            raise InvalidInput(f"Aucun message n° {message_id} dans la file d'envoi.")
+        status = rows[0].status
+        if status == "sending" and rows[0].lease_until is not None and rows[0].lease_until < now:
+            status = "stale"  # its dispatcher stopped during the attempt
+        if status == "delivered":
+            raise InvalidInput(f"Le message n° {message_id} a déjà été remis : rien à relancer.")
+        if status == "sending":
+            raise InvalidInput(f"Le message n° {message_id} est en cours d'envoi : attendez la "
+                               "fin de la tentative.")
+        if status == "dead":
+            count = uow.repo.requeue_outbox(now=now, message_id=int(message_id))
+        else:  # pending (or stale lease): keep the attempts, just make it due now
+            count = uow.repo.requeue_outbox(now=now, message_id=int(message_id),
+                                            statuses=(OutboxStatus.PENDING, OutboxStatus.SENDING),
+                                            reset_attempts=False)
+        uow.commit()
+        return count
+
+
+def configure_sector(uow, name: str, *, office_email: str, office_phone: Optional[str] = None,
+                     webhook_url: Optional[str] = None,
+                     webhook_secret: Optional[str] = None) -> Sector:
+    """:func:`set_sector` with strict checks (``amper sector set``): a valid e-mail address,
+    an http(s) webhook URL, a secret of 16 to 200 characters (required with a webhook unless
+    the sector already has one).  Messages waiting for this configuration leave on the
+    dispatcher's next round."""
+    from bot.adapters.notifications import is_valid_email, is_valid_webhook_url
+
+    office_email = (office_email or "").strip()
+    if not is_valid_email(office_email):
+        raise InvalidInput(f"Adresse e-mail invalide : « {office_email[:100]} » "
+                           "(exemple : bureau.nord@amper.fr).")
+    if office_phone is not None:
+        office_phone = office_phone.strip()
+        if not office_phone or len(office_phone) > 40 or not all(
+                c.isdigit() or c in " +.()-" for c in office_phone):
+            raise InvalidInput(f"Numéro de téléphone invalide : « {office_phone[:40]} ».")
+    if webhook_url is not None:
+        webhook_url = webhook_url.strip()
+        if not is_valid_webhook_url(webhook_url):
+            raise InvalidInput(f"Adresse de webhook invalide : « {webhook_url[:100]} » "
+                               "(http:// ou https:// suivi d'un nom de serveur attendu).")
+    if webhook_secret is not None and not 16 <= len(webhook_secret) <= 200:
+        raise InvalidInput("Secret de webhook invalide : 16 à 200 caractères attendus.")
+    if webhook_secret is not None and webhook_url is None:
+        raise InvalidInput("--webhook-secret s'utilise avec --webhook.")
+    if webhook_url is not None and webhook_secret is None:
+        with uow:
+            existing = uow.repo.get_sector((name or "").strip())
+        if existing is None or not existing.webhook_secret:
+            raise InvalidInput("Secret de webhook manquant : ajoutez --webhook-secret.")
+    return set_sector(uow, name, office_email=office_email, office_phone=office_phone,
+                      webhook_url=webhook_url, webhook_secret=webhook_secret)
+
+
+def list_sectors(uow) -> List[Sector]:
+    with uow:
+        return uow.repo.list_sectors()

@@ -1,0 +1,450 @@
+"""Dispatcher: delivers the outbox to the sector offices, at least once, never losing one.
+
+    dispatcher = Dispatcher.from_env()            # AMPER_DATABASE_URL, AMPER_SMTP_*, AMPER_OUTBOX_*
+    report = asyncio.run(dispatcher.run_once())   # what is due now, then return
+    asyncio.run(dispatcher.run_forever(stop))     # until ``stop`` (asyncio.Event) is set
+
+Cycle of one message (table ``outbox``, see docs/forwarding.md):
+
+1. **claim** — one short transaction leases up to ``batch_size`` due messages to a fresh
+   owner token: ``status='sending'``, ``lease_owner``, ``lease_until``, ``attempts + 1``
+   (:meth:`SqlAlchemyRepository.claim_outbox`; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
+   a serialised conditional UPDATE on SQLite).  Two dispatchers never hold the same message.
+2. **deliver** — e-mail (SMTP in a worker thread) or webhook (aiohttp), each bounded by
+   ``attempt_timeout``; messages of a batch are sent concurrently.
+3. **record** — delivered: ``delivered_at``, and the request moves ``received → forwarded``
+   in the same transaction once all its messages are delivered.  Failed: ``last_error``,
+   ``next_attempt_at = now + backoff`` (exponential, with jitter), ``dead`` after
+   ``max_attempts``.  Missing configuration (no office address, no SMTP server...): the
+   message waits (``pending``, attempt not counted, retried every ``config_retry`` s).
+
+A dispatcher killed during step 2 leaves the message ``sending`` with a lease that expires
+after ``lease`` seconds; any dispatcher then takes it again.  The receiver may thus get a
+message twice (never at the same time): the idempotency key (``Idempotency-Key`` header,
+e-mail ``Message-ID``) lets it drop the duplicate.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, List, Mapping, Optional
+from zoneinfo import ZoneInfo
+
+from bot.adapters import notifications
+from bot.adapters.notifications import DeliveryError, NotificationConfigError, SmtpSettings
+from bot.domain.model import OutboxChannel, RequestStatus
+from bot.service_layer.errors import ServiceError, StoreUnavailable
+from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+
+PARIS = ZoneInfo("Europe/Paris")
+log = logging.getLogger("amper.dispatch")
+ACTOR = "répartiteur"
+CHANNEL_FR = {"email": "e-mail", "webhook": "webhook"}
+
+
+class DispatchConfigError(ServiceError):
+    code = "dispatch_config"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+def _env_number(env: Mapping[str, str], name: str, default: float, *, integer: bool = False,
+                minimum: float = 0.0) -> float:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        value = None
+    if value is None or value != value or value < minimum or value > 10**7:
+        kind = "un entier" if integer else "un nombre"
+        raise DispatchConfigError(f"{name} invalide (« {raw[:30]} ») : {kind} ≥ {minimum:g} attendu.")
+    return value
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    max_attempts: int = 10          # AMPER_OUTBOX_MAX_ATTEMPTS: then ``dead``
+    backoff_base: float = 30.0      # AMPER_OUTBOX_BACKOFF_BASE: delay after the 1st failure (s)
+    backoff_max: float = 3600.0     # AMPER_OUTBOX_BACKOFF_MAX: ceiling of the delay (s)
+    jitter: float = 0.5             # share of each delay drawn at random (0..1)
+    attempt_timeout: float = 30.0   # AMPER_OUTBOX_ATTEMPT_TIMEOUT: one delivery attempt (s)
+    lease: float = 0.0              # AMPER_OUTBOX_LEASE (s); 0 = 2 × timeout + 60
+    batch_size: int = 10            # AMPER_OUTBOX_BATCH: messages leased and sent together
+    poll_interval: float = 2.0      # AMPER_DISPATCH_POLL_INTERVAL: idle wait (s)
+    config_retry: float = 60.0      # AMPER_OUTBOX_CONFIG_RETRY: re-check of a missing setting (s)
+
+    @property
+    def lease_seconds(self) -> float:
+        return self.lease if self.lease > 0 else 2 * self.attempt_timeout + 60
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "DispatchSettings":
+        env = os.environ if env is None else env
+        d = cls()
+        settings = cls(
+            max_attempts=int(_env_number(env, "AMPER_OUTBOX_MAX_ATTEMPTS", d.max_attempts,
+                                         integer=True, minimum=1)),
+            backoff_base=_env_number(env, "AMPER_OUTBOX_BACKOFF_BASE", d.backoff_base),
+            backoff_max=_env_number(env, "AMPER_OUTBOX_BACKOFF_MAX", d.backoff_max),
+            jitter=min(1.0, _env_number(env, "AMPER_OUTBOX_JITTER", d.jitter)),
+            attempt_timeout=_env_number(env, "AMPER_OUTBOX_ATTEMPT_TIMEOUT", d.attempt_timeout,
+                                        minimum=0.1),
+            lease=_env_number(env, "AMPER_OUTBOX_LEASE", d.lease),
+            batch_size=int(_env_number(env, "AMPER_OUTBOX_BATCH", d.batch_size, integer=True,
+                                       minimum=1)),
+            poll_interval=_env_number(env, "AMPER_DISPATCH_POLL_INTERVAL", d.poll_interval,
+                                      minimum=0.01),
+            config_retry=_env_number(env, "AMPER_OUTBOX_CONFIG_RETRY", d.config_retry),
+        )
+        if settings.lease > 0 and settings.lease <= settings.attempt_timeout:
+            raise DispatchConfigError("AMPER_OUTBOX_LEASE doit dépasser "
+                                      "AMPER_OUTBOX_ATTEMPT_TIMEOUT (sinon un envoi en cours "
+                                      "pourrait être repris par un autre répartiteur).")
+        return settings
+
+
+def backoff_delay(attempts: int, settings: DispatchSettings,
+                  rng: Optional[random.Random] = None) -> float:
+    """Delay before the next try after ``attempts`` failed attempts: base × 2^(attempts-1),
+    capped at backoff_max; the last ``jitter`` share of it is random (spreads the retries
+    of many messages failing together)."""
+    rng = rng or random
+    delay = min(settings.backoff_max, settings.backoff_base * (2 ** min(max(attempts, 1) - 1, 40)))
+    fixed = delay * (1 - settings.jitter)
+    return fixed + rng.uniform(0, delay - fixed)
+
+
+# --- messages and reports -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Claimed:
+    """A leased message, with the sector's current addresses."""
+
+    id: int
+    request_id: int
+    reference: str
+    channel: str
+    payload: Any
+    attempts: int
+    idempotency_key: str
+    owner: str
+    sector: str
+    office_email: Optional[str]
+    webhook_url: Optional[str]
+    webhook_secret: Optional[str]
+
+    @property
+    def label(self) -> str:
+        return f"message {self.id} ({self.reference}, {CHANNEL_FR.get(self.channel, self.channel)})"
+
+
+@dataclass
+class DispatchReport:
+    delivered: int = 0
+    failed: int = 0    # will be retried
+    dead: int = 0      # gave up: `amper outbox retry`
+    waiting: int = 0   # configuration missing
+    errors: List[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.failed or self.dead or self.waiting)
+
+    @property
+    def total(self) -> int:
+        return self.delivered + self.failed + self.dead + self.waiting
+
+    def summary_fr(self) -> str:
+        if self.total == 0:
+            return "Aucun message à envoyer."
+        return (f"{self.delivered} message(s) remis, {self.failed} en échec (nouvel essai "
+                f"prévu), {self.dead} abandonné(s), {self.waiting} en attente de configuration.")
+
+
+# --- the dispatcher ---------------------------------------------------------------------------
+
+class Dispatcher:
+    def __init__(self, *, url: Optional[str] = None, settings: Optional[DispatchSettings] = None,
+                 smtp_env: Optional[Mapping[str, str]] = None,
+                 clock: Callable[[], datetime] = _utcnow, rng: Optional[random.Random] = None,
+                 name: Optional[str] = None):
+        self.url = url
+        self.settings = settings or DispatchSettings()
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.name = name or f"{socket.gethostname()[:40]}:{os.getpid()}"
+        self.smtp: Optional[SmtpSettings] = None
+        self.smtp_problem: Optional[NotificationConfigError] = None
+        try:
+            self.smtp = SmtpSettings.from_env(smtp_env, timeout=self.settings.attempt_timeout)
+        except NotificationConfigError as problem:
+            self.smtp_problem = problem
+        self._executor: Optional[ThreadPoolExecutor] = None
+        self._http = None
+
+    @classmethod
+    def from_env(cls, url: Optional[str] = None) -> "Dispatcher":
+        return cls(url=url, settings=DispatchSettings.from_env())
+
+    def _uow(self) -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(self.url)
+
+    # -- database steps (blocking; run in a thread) --------------------------------------
+    def claim(self, due_before: Optional[datetime] = None) -> List[Claimed]:
+        now = self.clock()
+        owner = f"{self.name}:{uuid.uuid4().hex[:12]}"[:100]
+        with self._uow() as uow:
+            rows = uow.repo.claim_outbox(
+                now=now, due_before=due_before or now, owner=owner,
+                lease_until=now + timedelta(seconds=self.settings.lease_seconds),
+                limit=self.settings.batch_size, max_attempts=self.settings.max_attempts)
+            uow.commit()
+        return [Claimed(id=r.id, request_id=r.request_id, reference=r.reference,
+                        channel=r.channel, payload=r.payload, attempts=r.attempts,
+                        idempotency_key=r.idempotency_key, owner=owner, sector=r.sector_name,
+                        office_email=r.office_email, webhook_url=r.webhook_url,
+                        webhook_secret=r.webhook_secret) for r in rows]
+
+    def record_delivered(self, message: Claimed) -> bool:
+        """Mark delivered; the request becomes ``forwarded`` (same transaction) once all its
+        messages are delivered.  Returns True when the request was forwarded just now."""
+        now = self.clock()
+        with self._uow() as uow:
+            uow.repo.outbox_delivered(message.id, now)
+            forwarded = False
+            if uow.repo.undelivered_count(message.request_id) == 0:
+                forwarded = uow.repo.update_request_status_if(
+                    message.request_id, RequestStatus.RECEIVED, RequestStatus.FORWARDED, now)
+                if forwarded:
+                    uow.repo.add_history(message.request_id, now, ACTOR, RequestStatus.RECEIVED,
+                                         RequestStatus.FORWARDED,
+                                         "transmise au bureau de secteur")
+            uow.commit()
+        return forwarded
+
+    def record_failure(self, message: Claimed, error: str, waiting: bool = False) -> str:
+        """Returns 'waiting', 'failed' or 'dead' (or 'lost' if the lease was taken over)."""
+        now = self.clock()
+        if waiting:
+            outcome, attempts = "waiting", max(message.attempts - 1, 0)
+            next_at = now + timedelta(seconds=self.settings.config_retry)
+        elif message.attempts >= self.settings.max_attempts:
+            outcome, attempts, next_at = "dead", message.attempts, now
+        else:
+            outcome, attempts = "failed", message.attempts
+            next_at = now + timedelta(seconds=backoff_delay(message.attempts, self.settings,
+                                                            self.rng))
+        with self._uow() as uow:
+            kept = uow.repo.outbox_failed(message.id, message.owner, error=error,
+                                          next_attempt_at=next_at, dead=outcome == "dead",
+                                          count_attempt=not waiting)
+            uow.commit()
+        if not kept:
+            log.warning("%s : bail expiré pendant l'envoi, le résultat est ignoré (%s).",
+                        message.label, error)
+            return "lost"
+        if outcome == "dead":
+            log.error("%s abandonné après %d tentative(s) : %s — relancez-le avec "
+                      "« amper outbox retry %d ».", message.label, attempts, error, message.id)
+        elif outcome == "waiting":
+            log.warning("%s en attente : %s", message.label, error)
+        else:
+            delay = (next_at - now).total_seconds()
+            log.warning("Échec de l'envoi du %s (tentative %d/%d) : %s — nouvel essai dans %s.",
+                        message.label, attempts, self.settings.max_attempts, error,
+                        _seconds_fr(delay))
+        return outcome
+
+    # -- delivery --------------------------------------------------------------------------------
+    async def _call(self, function, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+
+    async def _retry_store(self, function, *args, tries: int = 3):
+        """Record a result; a short database outage must not turn a delivery into a resend."""
+        for attempt in range(tries):
+            try:
+                return await self._call(function, *args)
+            except StoreUnavailable:
+                if attempt == tries - 1:
+                    raise
+                await asyncio.sleep(0.5 * (attempt + 1))
+
+    async def deliver(self, message: Claimed) -> None:
+        """One attempt; raises DeliveryError / NotificationConfigError."""
+        timeout = self.settings.attempt_timeout
+        if not isinstance(message.payload, dict):
+            raise DeliveryError("message illisible : contenu de la demande invalide.")
+        if message.channel == OutboxChannel.EMAIL.value:
+            if not message.office_email:
+                raise NotificationConfigError(
+                    f"aucune adresse e-mail configurée pour le secteur {message.sector} "
+                    f"(amper sector set \"{message.sector}\" --email ADRESSE).")
+            if self.smtp is None:
+                raise self.smtp_problem or NotificationConfigError("serveur SMTP non configuré.")
+            email = notifications.build_email(message.payload, to=message.office_email,
+                                              mail_from=self.smtp.mail_from,
+                                              idempotency_key=message.idempotency_key)
+            try:
+                await asyncio.wait_for(self._call(notifications.send_email, self.smtp, email,
+                                                  message.office_email), timeout)
+            except asyncio.TimeoutError:
+                raise DeliveryError(f"le serveur SMTP {self.smtp.where} ne répond pas "
+                                    f"(délai de {timeout:g} s dépassé).") from None
+        elif message.channel == OutboxChannel.WEBHOOK.value:
+            if not message.webhook_url:
+                raise NotificationConfigError(
+                    f"aucun webhook configuré pour le secteur {message.sector}.")
+            if not message.webhook_secret:
+                raise NotificationConfigError(
+                    f"aucun secret de webhook configuré pour le secteur {message.sector}.")
+            try:
+                await asyncio.wait_for(notifications.post_webhook(
+                    self._http, message.webhook_url, message.webhook_secret, message.payload,
+                    message.idempotency_key, timeout=timeout), timeout + 1)
+            except asyncio.TimeoutError:
+                raise DeliveryError(f"le webhook ne répond pas (délai de {timeout:g} s "
+                                    "dépassé).") from None
+        else:
+            raise DeliveryError(f"canal d'envoi inconnu : {message.channel}.")
+
+    async def process(self, message: Claimed) -> str:
+        """Deliver and record one message; returns its outcome, never raises (except when
+        the store stays unreachable)."""
+        try:
+            await self.deliver(message)
+        except NotificationConfigError as problem:
+            return await self._retry_store(self.record_failure, message, problem.message, True)
+        except DeliveryError as problem:
+            return await self._retry_store(self.record_failure, message, problem.message)
+        except Exception as problem:  # a bug must not stop the other deliveries
+            log.exception("Erreur inattendue pendant l'envoi du %s", message.label)
+            return await self._retry_store(
+                self.record_failure, message, f"erreur inattendue ({type(problem).__name__}).")
+        forwarded = await self._retry_store(self.record_delivered, message)
+        target = message.office_email if message.channel == "email" else "webhook du secteur"
+        log.info("%s remis (%s)%s.", message.label, target,
+                 " — demande transmise au bureau de secteur" if forwarded else "")
+        return "delivered"
+
+    async def _batch(self, due_before: Optional[datetime]) -> Optional[List[str]]:
+        batch = await self._call(self.claim, due_before)
+        if not batch:
+            return None
+        return list(await asyncio.gather(*(self.process(m) for m in batch)))
+
+    async def __aenter__(self) -> "Dispatcher":
+        import aiohttp
+
+        self._executor = ThreadPoolExecutor(max_workers=self.settings.batch_size + 2,
+                                            thread_name_prefix="amper-dispatch")
+        self._http = aiohttp.ClientSession()
+        if self.smtp_problem:
+            log.warning("E-mails en attente : %s", self.smtp_problem.message)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    @staticmethod
+    def _count(report: DispatchReport, outcomes: List[str]) -> None:
+        for outcome in outcomes:
+            if outcome == "delivered":
+                report.delivered += 1
+            elif outcome == "dead":
+                report.dead += 1
+            elif outcome == "waiting":
+                report.waiting += 1
+            elif outcome == "failed":
+                report.failed += 1
+
+    async def run_once(self, max_batches: int = 100_000) -> DispatchReport:
+        """Deliver everything due when called (each message at most once), then return.
+        StoreUnavailable propagates."""
+        report = DispatchReport()
+        async with self:
+            cutoff = self.clock()
+            for _ in range(max_batches):
+                outcomes = await self._batch(cutoff)
+                if outcomes is None:
+                    break
+                self._count(report, outcomes)
+        return report
+
+    async def run_forever(self, stop: asyncio.Event) -> DispatchReport:
+        """Loop until ``stop`` is set; a started batch is finished first (bounded by the
+        attempt timeout).  An unreachable database is waited for, not fatal."""
+        report = DispatchReport()
+        async with self:
+            log.info("Répartiteur démarré (%s) : tentatives max %d, délai par tentative %g s.",
+                     self.name, self.settings.max_attempts, self.settings.attempt_timeout)
+            outage = False
+            while not stop.is_set():
+                try:
+                    outcomes = await self._batch(None)
+                    if outage:
+                        log.info("Base de données de nouveau joignable.")
+                        outage = False
+                except StoreUnavailable:
+                    if not outage:
+                        log.error("Base de données injoignable : les envois reprendront dès "
+                                  "son retour.")
+                        outage = True
+                    outcomes = None
+                if outcomes:
+                    self._count(report, outcomes)
+                    continue
+                try:
+                    await asyncio.wait_for(stop.wait(), self.settings.poll_interval * (5 if outage else 1))
+                except asyncio.TimeoutError:
+                    pass
+            log.info("Répartiteur arrêté proprement.")
+        return report
+
+
+def _seconds_fr(seconds: float) -> str:
+    if seconds < 10:
+        return f"{seconds:.1f} s".replace(".", ",")
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h".replace(".", ",")
+
+
+def run_dispatcher(url: Optional[str] = None, *, once: bool = False,
+                   install_signal_handlers: bool = True) -> DispatchReport:
+    """Blocking entry point (``amper dispatch``): the loop until SIGINT/SIGTERM, or one pass
+    with ``once=True``."""
+    dispatcher = Dispatcher.from_env(url)
+    if once:
+        return asyncio.run(dispatcher.run_once())
+
+    async def main() -> DispatchReport:
+        stop = asyncio.Event()
+        if install_signal_handlers:
+            import signal
+
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+        return await dispatcher.run_forever(stop)
+
+    return asyncio.run(main())
