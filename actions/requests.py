@@ -1,0 +1,153 @@
+"""Request conversations (cancellation, schedule change): Rasa adapters over bot.chat.flows.
+
+Each action reads the tracker into a :class:`bot.chat.flows.Turn`, calls one function of
+``bot.chat.flows`` and turns the result into messages and ``SlotSet`` events.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.chat import clock, flows
+from bot.chat.identity import identity_from_metadata
+from bot.chat.planning import Planning
+
+PLANNING = Planning()  # one unit of work per call; AMPER_DATABASE_URL read at call time
+
+INTENT_KIND = {"request_cancellation": flows.CANCELLATION,
+               "request_schedule_change": flows.SCHEDULE_CHANGE}
+
+
+def turn_from(tracker: Tracker, extracted: Optional[Dict[str, Any]] = None) -> flows.Turn:
+    latest = tracker.latest_message or {}
+    entities: Dict[str, Any] = {}
+    for entity in latest.get("entities") or []:
+        if entity.get("entity"):
+            entities[entity["entity"]] = entity.get("value")
+    return flows.Turn(
+        text=latest.get("text") or "",
+        intent=(latest.get("intent") or {}).get("name"),
+        entities=entities,
+        slots=dict(tracker.slots),
+        # only the latest message's token counts
+        identity=identity_from_metadata(latest.get("metadata")),
+        now=clock.now(),
+        extracted=dict(extracted or {}),
+        sender=tracker.sender_id,
+        message_id=latest.get("message_id"),
+    )
+
+
+def emit(dispatcher: CollectingDispatcher, result: flows.Result) -> List[Dict[Text, Any]]:
+    for reply in result.replies:
+        if reply.buttons:
+            dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+        else:
+            dispatcher.utter_message(text=reply.text)
+    return [SlotSet(name, value) for name, value in result.slots.items()]
+
+
+def last_request_kind(tracker: Tracker) -> Optional[str]:
+    """The kind of the request form that ran last (it may just have been deactivated)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "active_loop" and event.get("name") in flows.KIND_OF_FORM:
+            return flows.KIND_OF_FORM[event["name"]]
+    return None
+
+
+class ActionStartRequest(Action):
+    """Before a request form: identity, planning, and what the first message already says."""
+
+    def name(self) -> Text:
+        return "action_start_request"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        kind = INTENT_KIND.get(intent, flows.CANCELLATION)
+        return emit(dispatcher, flows.start_request(kind, turn_from(tracker), PLANNING))
+
+
+class _ValidateRequestForm(FormValidationAction):
+    @property
+    @abstractmethod
+    def kind(self) -> str:
+        ...
+
+    def name(self) -> Text:
+        return f"validate_{flows.FORMS[self.kind]}"
+
+    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        form_slots = flows.FORM_SLOTS[self.kind]
+        extracted = {name: value for name, value in tracker.slots_to_validate().items()
+                     if name in form_slots and value is not None}
+        if not extracted:
+            return []
+        result = flows.validate_step(self.kind, turn_from(tracker, extracted), PLANNING)
+        return emit(dispatcher, result)
+
+
+class ValidateCancellationForm(_ValidateRequestForm):
+    kind = flows.CANCELLATION
+
+
+class ValidateScheduleChangeForm(_ValidateRequestForm):
+    kind = flows.SCHEDULE_CHANGE
+
+
+class _AskAction(Action, ABC):
+    """The question of one form slot (``action_ask_<form>_<slot>``)."""
+
+    @property
+    @abstractmethod
+    def kind(self) -> str:
+        ...
+
+    @property
+    @abstractmethod
+    def slot(self) -> str:
+        ...
+
+    def name(self) -> Text:
+        return f"action_ask_{flows.FORMS[self.kind]}_{self.slot}"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        return emit(dispatcher, flows.ask(self.kind, self.slot, turn_from(tracker), PLANNING))
+
+
+def _ask_action(kind: str, slot: str) -> type:
+    cls_name = "AskFor" + "".join(p.title() for p in f"{kind}_{slot}".split("_"))
+    return type(cls_name, (_AskAction,), {"kind": kind, "slot": slot})
+
+
+ASK_ACTIONS = [_ask_action(kind, slot) for kind, slots in flows.FORM_SLOTS.items()
+               for slot in slots]
+
+
+class ActionFinishRequest(Action):
+    """After a request form: record it if (and only if) the client said yes."""
+
+    def name(self) -> Text:
+        return "action_finish_request"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        kind = last_request_kind(tracker) or flows.CANCELLATION
+        return emit(dispatcher, flows.finish(kind, turn_from(tracker), PLANNING))
+
+
+class ActionAbandonRequest(Action):
+    """"stop" inside a request form: nothing is recorded."""
+
+    def name(self) -> Text:
+        return "action_abandon_request"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        return emit(dispatcher, flows.abandon(last_request_kind(tracker)))

@@ -1,0 +1,630 @@
+"""One step of the request forms: what a message changes, and what the assistant says.
+
+The Rasa actions build a :class:`Turn` from the tracker, call one function here and turn
+the :class:`Result` into ``SlotSet`` events and messages.  Nothing here imports Rasa.
+
+Form slots (see domain.yml):
+
+* cancellation_form: ``intervention_id``, ``cancellation_reason``, ``cancellation_confirmed``
+* schedule_change_form: ``intervention_id``, ``new_date``, ``new_start_time``,
+  ``new_end_time``, ``schedule_change_confirmed``
+
+Helper slots: ``candidate_ids`` (the interventions offered as buttons next),
+``misunderstood`` (consecutive misses on the requested slot), ``request_summary`` (the rule
+decision and recap said before confirmation), ``decision_code`` (the previewed decision,
+checked again before recording).  Confirmation slots hold "yes" / "no".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from bot.chat import wording
+from bot.chat.identity import Identity
+from bot.chat.new_slot import (
+    FIELDS as NEW_SLOT_FIELDS, PARIS, Draft, old_duration, read_new_slot,
+    read_new_slot_from_when,
+)
+from bot.chat.planning import BUTTONS_LIMIT, Planning
+from bot.chat.understanding import (
+    Choice, choose_intervention, mentions_when, parse_reason, parse_yes_no,
+)
+from bot.domain.dates import parse_when
+from bot.domain.fr_format import format_date, format_duration, format_time
+from bot.domain.intervention_match import match_interventions
+from bot.domain.model import Intervention
+from bot.domain.rules import Code
+from bot.service_layer.errors import (
+    AlreadyRequested, InterventionNotFound, OutOfNoticeNotConfirmed, RuleRefused,
+    ServiceError, StoreUnavailable,
+)
+
+CANCELLATION = "cancellation"
+SCHEDULE_CHANGE = "schedule_change"
+FORMS = {CANCELLATION: "cancellation_form", SCHEDULE_CHANGE: "schedule_change_form"}
+KIND_OF_FORM = {v: k for k, v in FORMS.items()}
+CONFIRM_SLOT = {CANCELLATION: "cancellation_confirmed",
+                SCHEDULE_CHANGE: "schedule_change_confirmed"}
+FORM_SLOTS = {
+    CANCELLATION: ("intervention_id", "cancellation_reason", "cancellation_confirmed"),
+    SCHEDULE_CHANGE: ("intervention_id",) + NEW_SLOT_FIELDS + ("schedule_change_confirmed",),
+}
+HELPER_SLOTS = ("candidate_ids", "misunderstood", "request_summary", "decision_code")
+REQUESTED_SLOT = "requested_slot"
+YES, NO = "yes", "no"
+#: Misses in a row on the same question before explaining and offering the office.
+MISSES_BEFORE_HELP = 2
+
+
+@dataclass
+class Reply:
+    text: str
+    buttons: List[dict] = field(default_factory=list)
+
+
+@dataclass
+class Result:
+    slots: Dict[str, Any] = field(default_factory=dict)
+    replies: List[Reply] = field(default_factory=list)
+
+    def say(self, text: Optional[str], buttons: Optional[List[dict]] = None) -> None:
+        if text:
+            self.replies.append(Reply(text, list(buttons or [])))
+
+
+@dataclass
+class Turn:
+    """What the actions know about the current message."""
+
+    text: str
+    intent: Optional[str]
+    entities: Dict[str, Any]
+    slots: Mapping[str, Any]
+    identity: Optional[Identity]
+    now: datetime
+    #: slots filled by Rasa's extraction for this message (validation actions only)
+    extracted: Dict[str, Any] = field(default_factory=dict)
+    sender: str = ""
+    message_id: Optional[str] = None
+
+    @property
+    def requested(self) -> Optional[str]:
+        return self.slots.get(REQUESTED_SLOT)
+
+
+def cleared_slots(kind: Optional[str] = None) -> Dict[str, Any]:
+    kinds = [kind] if kind else list(FORM_SLOTS)
+    slots: Dict[str, Any] = {name: None for k in kinds for name in FORM_SLOTS[k]}
+    slots.update({name: None for name in HELPER_SLOTS})
+    return slots
+
+
+# =============================================================================================
+# start: who is asking, which intervention the first message already names
+# =============================================================================================
+
+def start_request(kind: str, turn: Turn, planning: Planning) -> Result:
+    """Before the form: check identity and planning, pre-fill what the message says.
+
+    Sets ``can_request``; the form starts only when it is True."""
+    res = Result(slots=cleared_slots())
+    res.slots["misunderstood"] = 0.0
+    who = turn.identity
+    if who is None:
+        res.say(wording.login_needed(kind))
+        res.slots["can_request"] = False
+        return res
+    try:
+        upcoming = planning.upcoming(who, turn.now)
+    except StoreUnavailable:
+        res.say(wording.store_down_reading())
+        res.slots["can_request"] = False
+        return res
+    if not upcoming:
+        res.say(wording.no_upcoming(kind))
+        res.slots["can_request"] = False
+        return res
+    res.slots["can_request"] = True
+    if who.is_staff:
+        res.say(wording.acting_for(who.client_number))
+    if kind == CANCELLATION:
+        choice = choose_intervention(turn.text, upcoming, turn.now)
+        reason = parse_reason(turn.text, answer=False)
+        if reason:
+            res.slots["cancellation_reason"] = reason
+    else:
+        choice, draft = _choose_for_change(turn.text, upcoming, turn.now)
+        if choice.chosen is not None and draft is not None:
+            res.slots.update(draft.as_slots())
+    if choice.chosen is not None:
+        res.slots["intervention_id"] = choice.chosen.external_id
+    elif choice.understood and choice.say:
+        res.say(choice.say)
+        res.slots["candidate_ids"] = [i.external_id for i in choice.candidates[:BUTTONS_LIMIT]]
+    return res
+
+
+def _choose_for_change(text: str, upcoming: Sequence[Intervention], now: datetime):
+    """For "décaler jeudi à 15 h": the day names the intervention, the time is the new one.
+
+    Returns (Choice, Draft or None)."""
+    if not text or text.startswith("/"):
+        return Choice(understood=False), None
+    when = parse_when(text, now)
+    if when.replaces is not None:
+        choice = choose_intervention(text, upcoming, now)  # matches on the old slot
+        if choice.chosen is not None:
+            reading = read_new_slot(text, {}, Draft(), choice.chosen, now)
+            return choice, reading.draft
+        return choice, None
+    full = choose_intervention(text, upcoming, now)
+    if full.chosen is not None or not when.has_time or when.ambiguous:
+        return full, None
+    day_only = replace(when, start_times=(), end_times=(), duration=None)
+    if not day_only.dates and day_only.period is None:
+        return full, None
+    matches = match_interventions(day_only, upcoming)
+    if len(matches) != 1:
+        return full, None
+    chosen = matches[0]
+    # the times are the new ones, on the same day
+    times_only = replace(when, dates=(), period=None, ambiguities=())
+    draft = Draft(date=chosen.start.astimezone(PARIS).date())
+    changes = read_new_slot_from_when(times_only, chosen, draft, now)
+    return Choice(chosen=chosen), changes
+
+
+# =============================================================================================
+# validation: one message inside a form
+# =============================================================================================
+
+def validate_step(kind: str, turn: Turn, planning: Planning) -> Result:
+    """Validate what Rasa extracted for this message (``turn.extracted``).
+
+    Returns the validated value (or None) for every extracted slot, plus any other slot the
+    message fills (corrections, several details at once).  Ends the form by setting
+    ``requested_slot`` to None when nothing more can be done (identity lost, store down,
+    rule refusal); the closing action then records nothing."""
+    res = Result(slots={name: None for name in turn.extracted})
+    who = turn.identity
+    if who is None:
+        return _end(res, kind, wording.session_lost())
+    try:
+        upcoming = planning.upcoming(who, turn.now)
+    except StoreUnavailable:
+        return _end(res, kind, wording.store_down_reading())
+    state = _State(kind, turn, planning, who, upcoming, res)
+    try:
+        if kind == CANCELLATION:
+            state.cancellation()
+        else:
+            state.schedule_change()
+    except StoreUnavailable:
+        return _end(res, kind, wording.store_down_reading())
+    if state.ended:
+        return res
+    state.count_misses()
+    return res
+
+
+def _end(res: Result, kind: str, message: str) -> Result:
+    res.say(message)
+    res.slots.update(cleared_slots(kind))
+    res.slots[REQUESTED_SLOT] = None
+    return res
+
+
+class _State:
+    def __init__(self, kind: str, turn: Turn, planning: Planning, who: Identity,
+                 upcoming: List[Intervention], res: Result):
+        self.kind, self.turn, self.planning, self.who = kind, turn, planning, who
+        self.upcoming, self.res = upcoming, res
+        self.by_id = {i.external_id: i for i in upcoming}
+        self.values: Dict[str, Any] = {name: turn.slots.get(name) for name in FORM_SLOTS[kind]}
+        self.ended = False
+        self.asked = False  # a question or explanation was already said this turn
+        self.understood = False
+
+    # -- helpers --------------------------------------------------------------------------
+    def set(self, name: str, value: Any) -> None:
+        self.values[name] = value
+        self.res.slots[name] = value
+
+    def say(self, text: Optional[str], buttons: Optional[List[dict]] = None) -> None:
+        if text:
+            self.asked = True
+            self.res.say(text, buttons)
+
+    def end(self, message: str) -> None:
+        _end(self.res, self.kind, message)
+        self.ended = True
+
+    def intervention(self) -> Optional[Intervention]:
+        return self.by_id.get(self.values.get("intervention_id") or "")
+
+    def entity(self, name: str) -> Optional[str]:
+        value = self.turn.entities.get(name)
+        return str(value) if value not in (None, "") else None
+
+    # -- the intervention -------------------------------------------------------------------
+    def read_intervention(self, raw: Any) -> None:
+        """``raw``: what was extracted (a button's id, the message text, a pre-filled id)."""
+        self.understood = True
+        wanted = self.entity("intervention_id") or (str(raw) if raw is not None else "")
+        if wanted in self.by_id:
+            self.pick(self.by_id[wanted])
+            return
+        if self.entity("intervention_id"):
+            # an id that is not one of this client's upcoming interventions: never say more
+            self.set("intervention_id", None)
+            self.offer(self.upcoming, InterventionNotFound.message)
+            return
+        shown = [self.by_id[i] for i in (self.turn.slots.get("candidate_ids") or [])
+                 if i in self.by_id]
+        if self.kind == SCHEDULE_CHANGE:
+            choice, draft = _choose_for_change(self.turn.text, self.upcoming, self.turn.now)
+            if choice.chosen is None and not choice.understood:
+                choice = choose_intervention(self.turn.text, self.upcoming, self.turn.now, shown)
+                draft = None
+        else:
+            choice = choose_intervention(self.turn.text, self.upcoming, self.turn.now, shown)
+            draft = None
+        if choice.chosen is not None:
+            self.pick(choice.chosen)
+            if draft is not None:
+                for name, value in draft.as_slots().items():
+                    if value is not None:
+                        self.set(name, value)
+            return
+        self.set("intervention_id", None)
+        if not choice.understood:
+            self.understood = False
+            return
+        self.offer(choice.candidates, choice.say)
+
+    def pick(self, chosen: Intervention) -> None:
+        self.set("intervention_id", chosen.external_id)
+        self.res.slots["candidate_ids"] = None
+        if self.kind == CANCELLATION:
+            # say at once if nothing can be requested on it (already requested, started...)
+            try:
+                self.planning.preview_cancellation(self.who, chosen.external_id,
+                                                   self.values.get("cancellation_reason")
+                                                   or "autre", self.turn.now)
+            except AlreadyRequested as err:
+                self.end(err.message)
+            except (RuleRefused, InterventionNotFound) as err:
+                self.set("intervention_id", None)
+                self.offer([i for i in self.upcoming if i is not chosen], err.message)
+
+    def offer(self, candidates: Sequence[Intervention], message: Optional[str]) -> None:
+        """Say ``message``; the form's question then shows ``candidates`` as buttons."""
+        self.res.slots["candidate_ids"] = [i.external_id for i in candidates[:BUTTONS_LIMIT]] \
+            or None
+        self.say(message)
+
+    def correction_of_intervention(self) -> bool:
+        """A date in a message that answers something else: another intervention."""
+        when = mentions_when(self.turn.text, self.turn.now)
+        if when is None:
+            return False
+        current = self.intervention()
+        if current is not None and match_interventions(when, [current]) == [current] \
+                and not when.ambiguous:
+            return False
+        self.read_intervention(self.turn.text)
+        return True
+
+    # -- cancellation -------------------------------------------------------------------------
+    def cancellation(self) -> None:
+        extracted = self.turn.extracted
+        if "intervention_id" in extracted:
+            self.read_intervention(extracted["intervention_id"])
+            if self.ended:
+                return
+        if "cancellation_reason" in extracted:
+            self.read_reason(extracted["cancellation_reason"])
+            if self.ended:
+                return
+        if "cancellation_confirmed" in extracted:
+            self.read_confirmation(extracted["cancellation_confirmed"])
+            if self.ended:
+                return
+        self.preview_cancellation()
+
+    def read_reason(self, raw: Any) -> None:
+        self.understood = True
+        reason = self.entity("cancellation_reason") or (str(raw) if raw is not None else "")
+        if reason not in wording.REASONS:
+            reason = parse_reason(self.turn.text) if not self.turn.text.startswith("/") else None
+        if reason is not None:
+            self.set("cancellation_reason", reason)
+            return
+        self.set("cancellation_reason", None)
+        if self.turn.requested == "cancellation_reason" and self.correction_of_intervention():
+            return
+        self.understood = False
+
+    def read_confirmation(self, raw: Any) -> None:
+        slot = CONFIRM_SLOT[self.kind]
+        self.understood = True
+        if self.kind == CANCELLATION:
+            if self.correction_of_intervention():
+                self.set(slot, None)
+                return
+        else:
+            when = mentions_when(self.turn.text, self.turn.now)
+            if when is not None:
+                self.set(slot, None)
+                self.read_new_slot()
+                return
+        answer = parse_yes_no(self.turn.text, self.turn.intent)
+        if answer is None:
+            self.set(slot, None)
+            self.understood = False
+            return
+        self.set(slot, YES if answer else NO)
+
+    def preview_cancellation(self) -> None:
+        i, reason = self.intervention(), self.values.get("cancellation_reason")
+        if i is None or reason is None or self.values.get("cancellation_confirmed"):
+            return
+        try:
+            decision = self.planning.preview_cancellation(self.who, i.external_id, reason,
+                                                          self.turn.now)
+        except AlreadyRequested as err:
+            self.end(err.message)
+            return
+        except (RuleRefused, InterventionNotFound) as err:
+            self.set("intervention_id", None)
+            self.offer([x for x in self.upcoming if x is not i], err.message)
+            return
+        self.res.slots["request_summary"] = wording.cancellation_recap(i, reason,
+                                                                       decision.message)
+        self.res.slots["decision_code"] = decision.code
+
+    # -- schedule change --------------------------------------------------------------------
+    def schedule_change(self) -> None:
+        extracted = self.turn.extracted
+        if "intervention_id" in extracted:
+            self.read_intervention(extracted["intervention_id"])
+            if self.ended:
+                return
+        if any(name in extracted for name in NEW_SLOT_FIELDS):
+            self.read_new_slot()
+        if "schedule_change_confirmed" in extracted:
+            self.read_confirmation(extracted["schedule_change_confirmed"])
+            if self.ended:
+                return
+        self.preview_change()
+
+    def read_new_slot(self) -> None:
+        """Dates and times of the message go to the new slot, whichever was asked."""
+        i = self.intervention()
+        # the raw text Rasa put in the requested slot is not a value: start from the draft
+        current = {name: self.turn.slots.get(name) for name in NEW_SLOT_FIELDS}
+        for name in self.turn.extracted:
+            if name in NEW_SLOT_FIELDS:
+                current[name] = _previous_value(self.turn, name)
+        draft = Draft.from_slots(current)
+        for name, value in draft.as_slots().items():
+            self.set(name, value)
+        if i is None:
+            return
+        reading = read_new_slot(self.turn.text, self.turn.entities, draft, i, self.turn.now)
+        self.understood = self.understood or reading.understood
+        for name, value in reading.draft.as_slots().items():
+            self.set(name, value)
+        if reading.question:
+            self.say(reading.question)
+        if reading.understood and reading.changed:
+            self.set(CONFIRM_SLOT[SCHEDULE_CHANGE], None)
+
+    def preview_change(self) -> None:
+        i = self.intervention()
+        if i is None or self.values.get("schedule_change_confirmed"):
+            return
+        draft = Draft.from_slots(self.values)
+        bounds = draft.bounds()
+        if bounds is None:
+            return
+        start, end = bounds
+        try:
+            decision = self.planning.preview_schedule_change(self.who, i.external_id, start,
+                                                             end, self.turn.now)
+        except AlreadyRequested as err:
+            self.end(err.message)
+            return
+        except RuleRefused as err:
+            self.refused_slot(err)
+            return
+        except InterventionNotFound as err:
+            self.set("intervention_id", None)
+            self.offer(self.upcoming, err.message)
+            return
+        self.res.slots["request_summary"] = wording.change_recap(i, start, end, decision.message)
+        self.res.slots["decision_code"] = decision.code
+
+    def refused_slot(self, err: RuleRefused) -> None:
+        code = err.decision.code
+        reset = {
+            Code.SLOT_TOO_SHORT: ("new_end_time",),
+            Code.SLOT_END_NOT_AFTER_START: ("new_end_time",),
+            Code.SLOT_IN_PAST: ("new_date", "new_start_time"),
+            Code.SLOT_UNCHANGED: NEW_SLOT_FIELDS,
+        }.get(code)
+        if reset is None:  # the intervention itself: past, cancelled
+            self.set("intervention_id", None)
+            self.offer([x for x in self.upcoming if x is not self.intervention()], err.message)
+            return
+        for name in reset:
+            self.set(name, None)
+        self.say(err.message)
+
+    # -- misunderstandings --------------------------------------------------------------------
+    def count_misses(self) -> None:
+        requested = self.turn.requested
+        if requested is None or requested not in self.turn.extracted:
+            return
+        filled = self.res.slots.get(requested, self.values.get(requested)) is not None
+        if filled or self.asked or self.understood:
+            self.res.slots["misunderstood"] = 0.0
+            return
+        misses = int(self.turn.slots.get("misunderstood") or 0) + 1
+        self.res.slots["misunderstood"] = float(misses)
+        key = "confirmed" if requested.endswith("_confirmed") else requested
+        if misses >= MISSES_BEFORE_HELP:
+            self.res.say(wording.explain_and_offer_office(key), wording.handoff_button())
+        else:
+            self.res.say(wording.not_understood(key))
+
+
+def _previous_value(turn: Turn, name: str) -> Any:
+    """The value a new-slot field had before Rasa put this message's text in it."""
+    value = turn.slots.get(name)
+    if value is None:
+        return None
+    draft = Draft.from_slots({name: value})
+    return draft.as_slots()[name]
+
+
+# =============================================================================================
+# questions asked by the forms
+# =============================================================================================
+
+def ask(kind: str, slot: str, turn: Turn, planning: Planning) -> Result:
+    """The question for ``slot`` (with its buttons)."""
+    res = Result()
+    who = turn.identity
+    if slot == "intervention_id":
+        items: List[Intervention] = []
+        narrowed = bool(turn.slots.get("candidate_ids"))
+        if who is not None:
+            try:
+                upcoming = planning.upcoming(who, turn.now)
+            except ServiceError:
+                upcoming = []
+            by_id = {i.external_id: i for i in upcoming}
+            wanted = [by_id[x] for x in (turn.slots.get("candidate_ids") or []) if x in by_id]
+            narrowed = bool(wanted)
+            items = wanted or upcoming[:BUTTONS_LIMIT]
+        res.say(wording.ask_intervention(kind, narrowed), wording.intervention_buttons(items))
+        return res
+    if slot == "cancellation_reason":
+        res.say(wording.ask_reason(), wording.reason_buttons())
+        return res
+    if slot in CONFIRM_SLOT.values():
+        out_of_notice = turn.slots.get("decision_code") == Code.SCHEDULE_CHANGE_OUT_OF_NOTICE
+        res.say(turn.slots.get("request_summary"))
+        res.say(wording.confirm_question(out_of_notice), wording.confirm_buttons(out_of_notice))
+        return res
+    i = _current(turn, planning)
+    draft = Draft.from_slots(turn.slots)
+    if slot == "new_date":
+        if i is None:
+            res.say("Quel jour souhaitez-vous ?")
+        else:
+            res.say(wording.ask_new_date(i), wording.same_day_button(i))
+        return res
+    if slot == "new_start_time":
+        day = format_date(datetime.combine(draft.date, datetime.min.time(), tzinfo=turn.now.tzinfo)) \
+            if draft.date else "jour choisi"
+        res.say(wording.ask_new_start(day))
+        return res
+    if slot == "new_end_time":
+        start_words = f"{draft.start.hour} h" if draft.start and draft.start.minute == 0 else \
+            (f"{draft.start.hour} h {draft.start.minute:02d}" if draft.start else "l'heure choisie")
+        buttons: List[dict] = []
+        if i is not None and draft.start is not None and draft.date is not None:
+            start = datetime.combine(draft.date, draft.start, tzinfo=turn.now.tzinfo)
+            end = start + old_duration(i)
+            if end.date() == start.date():
+                buttons = wording.same_duration_button(format_duration(old_duration(i)),
+                                                       end.strftime("%H:%M"))
+        res.say(wording.ask_new_end(start_words), buttons)
+        return res
+    res.say("Pouvez-vous préciser ?")
+    return res
+
+
+def _current(turn: Turn, planning: Planning) -> Optional[Intervention]:
+    if turn.identity is None or not turn.slots.get("intervention_id"):
+        return None
+    try:
+        return planning.get(turn.identity, turn.slots["intervention_id"])
+    except ServiceError:
+        return None
+
+
+# =============================================================================================
+# closing: record (only after an explicit yes) or say nothing was recorded
+# =============================================================================================
+
+def finish(kind: str, turn: Turn, planning: Planning) -> Result:
+    res = Result(slots=cleared_slots())
+    res.slots["can_request"] = None
+    res.slots["misunderstood"] = 0.0
+    answer = turn.slots.get(CONFIRM_SLOT[kind])
+    if answer == NO:
+        res.say(wording.not_confirmed())
+        return res
+    if answer != YES:
+        return res  # the form stopped early and has said why
+    who = turn.identity
+    if who is None:
+        res.say(wording.session_lost())
+        return res
+    intervention_id = turn.slots.get("intervention_id")
+    # the same confirmation replayed (retry) gives the same key: no second request
+    key = f"chat:{turn.sender}:{turn.message_id or turn.now.isoformat()}"
+    reason = turn.slots.get("cancellation_reason")
+    bounds = Draft.from_slots(turn.slots).bounds()
+    if kind == SCHEDULE_CHANGE and bounds is None:
+        return res
+
+    def record(accept_out_of_notice: bool):
+        if kind == CANCELLATION:
+            return planning.cancel(who, intervention_id, reason, turn.now, key)
+        return planning.change(who, intervention_id, *bounds, turn.now, key,
+                               accept_out_of_notice=accept_out_of_notice)
+
+    try:
+        try:
+            # the decision said before the yes must still be the one that applies
+            if kind == CANCELLATION:
+                decision = planning.preview_cancellation(who, intervention_id, reason, turn.now)
+            else:
+                decision = planning.preview_schedule_change(who, intervention_id, *bounds,
+                                                            turn.now)
+        except AlreadyRequested:
+            result = record(False)  # a replay returns the first result; else raises again
+        else:
+            if decision.code != turn.slots.get("decision_code"):
+                res.say(wording.situation_changed(decision.message))
+                return res
+            result = record(decision.out_of_notice)
+    except StoreUnavailable:
+        res.say(wording.store_down_recording())
+        return res
+    except AlreadyRequested as err:
+        res.say(err.message)
+        return res
+    except (RuleRefused, InterventionNotFound, OutOfNoticeNotConfirmed) as err:
+        res.say(wording.situation_changed(err.message))
+        return res
+    except ServiceError:
+        res.say(wording.store_down_recording())
+        return res
+    res.say(wording.recorded(result.reference, kind, replayed=not result.created))
+    request = result.request
+    res.say(wording.next_steps(kind, request.exemption_pending, request.out_of_notice))
+    return res
+
+
+def abandon(kind: Optional[str]) -> Result:
+    res = Result(slots=cleared_slots())
+    res.slots["can_request"] = None
+    res.slots["misunderstood"] = 0.0
+    res.say(wording.abandoned())
+    return res

@@ -1,0 +1,243 @@
+"""Every sentence of the request flows, in French (vouvoiement, short).
+
+Functions only assemble words; they decide nothing.
+"""
+from __future__ import annotations
+
+import json
+from typing import Dict, List, Optional
+
+from bot.domain.fr_format import format_date, format_slot, format_time
+from bot.domain.model import Intervention
+from bot.settings import contact_settings
+
+REASONS: Dict[str, str] = {
+    "personnel": "Raison personnelle",
+    "hospitalisation": "Hospitalisation",
+    "maladie": "Maladie",
+    "autre": "Autre raison",
+}
+
+KIND_WORDS = {"cancellation": "annuler", "schedule_change": "déplacer"}
+
+
+def payload(**entities: str) -> str:
+    """A button payload that Rasa reads as intent ``inform`` with these entities."""
+    return "/inform" + json.dumps(entities, ensure_ascii=False, separators=(",", ":"))
+
+
+def contact() -> str:
+    return contact_settings().sentence()
+
+
+def office_phone() -> str:
+    return contact_settings().phone
+
+
+# --- identity and access -------------------------------------------------------------------
+
+def login_needed(kind: str) -> str:
+    return (f"Pour {KIND_WORDS[kind]} une intervention, je dois savoir qui vous êtes : "
+            "connectez-vous à votre espace client sur le site d'AMPER, puis écrivez-moi "
+            f"depuis cette page. Vous pouvez aussi {contact()}. "
+            "Je reste disponible pour vos questions.")
+
+
+def session_lost() -> str:
+    return ("Je ne parviens plus à vérifier votre identité (votre session a peut-être expiré) : "
+            "je m'arrête là, rien n'a été enregistré. Reconnectez-vous à votre espace client "
+            f"pour reprendre, ou {contact()}.")
+
+
+def no_upcoming(kind: str) -> str:
+    return (f"Je ne vois aucune intervention à venir dans votre planning : il n'y a rien à "
+            f"{KIND_WORDS[kind]}. Pour toute question, {contact()}.")
+
+
+def store_down_reading() -> str:
+    return ("Je n'arrive pas à consulter votre planning pour le moment. Merci de réessayer "
+            f"plus tard ou d'appeler le bureau au {office_phone()}.")
+
+
+def store_down_recording() -> str:
+    return ("Désolé, votre demande n'a pas pu être enregistrée : le service est "
+            "momentanément indisponible. Rien n'a été transmis. Merci de réessayer plus tard "
+            f"ou d'appeler le bureau au {office_phone()}.")
+
+
+def acting_for(client_number: str) -> str:
+    return f"Vous agissez pour le client n° {client_number} (demande par téléphone)."
+
+
+# --- choosing an intervention -------------------------------------------------------------
+
+def intervention_title(i: Intervention) -> str:
+    text = format_slot(i.start, i.end)
+    if i.caregiver:
+        text += f" ({i.caregiver})"
+    return text
+
+
+def intervention_buttons(items: List[Intervention]) -> List[dict]:
+    return [{"title": intervention_title(i), "payload": payload(intervention_id=i.external_id)}
+            for i in items]
+
+
+def ask_intervention(kind: str, narrowed: bool) -> str:
+    if narrowed:
+        return "Laquelle de ces interventions voulez-vous " + KIND_WORDS[kind] + " ?"
+    return (f"Quelle intervention voulez-vous {KIND_WORDS[kind]} ? Choisissez-la ci-dessous "
+            "ou dites-moi son jour et son heure (par exemple « jeudi » ou « celle de 14 h »).")
+
+
+def several_match() -> str:
+    return "Plusieurs interventions correspondent."
+
+
+def none_match(what: Optional[str]) -> str:
+    if what:
+        return f"Je ne trouve aucune intervention {what} dans votre planning."
+    return "Je ne trouve aucune intervention correspondante dans votre planning."
+
+
+def date_passed() -> str:
+    return "Cette date est déjà passée : une intervention passée ne peut plus être modifiée."
+
+
+def chosen(i: Intervention) -> str:
+    return f"C'est noté : l'intervention du {intervention_title(i)}."
+
+
+# --- cancellation ----------------------------------------------------------------------------
+
+def ask_reason() -> str:
+    return "Pour quelle raison annulez-vous ? (Indiquez seulement la catégorie.)"
+
+
+def reason_buttons() -> List[dict]:
+    return [{"title": title, "payload": payload(cancellation_reason=key)}
+            for key, title in REASONS.items()]
+
+
+def cancellation_recap(i: Intervention, reason: str, decision_message: str) -> str:
+    return (f"{decision_message}\nRécapitulatif : annulation de l'intervention du "
+            f"{intervention_title(i)}, motif : {REASONS[reason].lower()}.")
+
+
+def confirm_question(out_of_notice_change: bool = False) -> str:
+    if out_of_notice_change:
+        return ("Voulez-vous tout de même envoyer cette demande hors délai au bureau de "
+                "secteur ? (oui / non)")
+    return "Confirmez-vous cette demande ? (oui / non)"
+
+
+def confirm_buttons(out_of_notice_change: bool = False) -> List[dict]:
+    yes = "Oui, l'envoyer" if out_of_notice_change else "Oui, je confirme"
+    return [{"title": yes, "payload": "/affirm"}, {"title": "Non", "payload": "/deny"}]
+
+
+# --- schedule change -------------------------------------------------------------------------
+
+def ask_new_date(i: Intervention) -> str:
+    return (f"L'intervention a lieu le {intervention_title(i)}. Quel jour souhaitez-vous "
+            "à la place ? (par exemple « jeudi », « le 12 » ou « même jour »)")
+
+
+def same_day_button(i: Intervention) -> List[dict]:
+    return [{"title": f"Le même jour ({format_date(i.start)})",
+             "payload": payload(new_date=i.start.date().isoformat())}]
+
+
+def ask_new_start(day_words: str, part_words: Optional[str] = None) -> str:
+    if part_words:
+        return f"À quelle heure {part_words}, le {day_words} ? (par exemple « 15 h 30 »)"
+    return f"À quelle heure doit commencer l'intervention du {day_words} ? (par exemple « 15 h 30 »)"
+
+
+def ask_new_end(start_words: str) -> str:
+    return (f"Jusqu'à quelle heure, à partir de {start_words} ? Donnez l'heure de fin "
+            "(« jusqu'à 11 h ») ou la durée (« une heure », « 1 h 30 »). "
+            "Une intervention dure au moins 45 minutes.")
+
+
+def same_duration_button(duration_words: str, end_value: str) -> List[dict]:
+    return [{"title": f"Même durée qu'aujourd'hui ({duration_words})",
+             "payload": payload(new_end_time=end_value)}]
+
+
+def change_recap(old: Intervention, new_start, new_end, decision_message: str) -> str:
+    return (f"{decision_message}\nRécapitulatif : {format_slot(old.start, old.end)} → "
+            f"{format_slot(new_start, new_end)}.")
+
+
+def time_words(value) -> str:
+    return format_time(value)
+
+
+# --- misunderstandings -----------------------------------------------------------------------
+
+EXPECTED = {
+    "intervention_id": "choisissez l'intervention avec un bouton, ou donnez son jour et son "
+                       "heure (« demain », « jeudi », « le 12 », « celle de 14 h »)",
+    "cancellation_reason": "choisissez un motif : raison personnelle, hospitalisation, maladie "
+                           "ou autre (la catégorie suffit)",
+    "new_date": "donnez le nouveau jour (« jeudi », « le 12 », « le 12/03 », « même jour »)",
+    "new_start_time": "donnez l'heure de début (« 15 h 30 », « à 9 h »)",
+    "new_end_time": "donnez l'heure de fin (« jusqu'à 11 h ») ou la durée (« une heure », "
+                    "« 1 h 30 »)",
+    "confirmed": "répondez « oui » pour envoyer la demande ou « non » pour l'abandonner",
+}
+
+
+def not_understood(slot: str) -> str:
+    return f"Je n'ai pas compris. Merci de {EXPECTED[slot]}."
+
+
+def explain_and_offer_office(slot: str) -> str:
+    return (f"Je n'arrive toujours pas à comprendre, désolé. Ce qu'il me faut : "
+            f"{EXPECTED[slot]}. Vous pouvez aussi dire « stop » pour arrêter, ou, si vous "
+            f"préférez en parler à une personne, {contact()}.")
+
+
+def handoff_button() -> List[dict]:
+    return [{"title": "Parler à une personne", "payload": "/human_handoff"},
+            {"title": "Arrêter", "payload": "/stop"}]
+
+
+# --- ending ------------------------------------------------------------------------------
+
+def recorded(reference: str, kind: str, replayed: bool = False) -> str:
+    what = ("Votre demande d'annulation" if kind == "cancellation"
+            else "Votre demande de changement d'horaire")
+    if replayed:
+        return (f"{what} était déjà enregistrée (référence {reference}) : je ne l'ai pas "
+                "enregistrée une deuxième fois.")
+    return (f"{what} est enregistrée (référence {reference}) et sera transmise à votre "
+            "bureau de secteur. Notez cette référence : elle vous sera demandée si vous "
+            "appelez le bureau.")
+
+
+def next_steps(kind: str, exemption_pending: bool, out_of_notice: bool) -> Optional[str]:
+    if kind == "cancellation" and exemption_pending:
+        return ("Pensez à envoyer le justificatif médical à votre bureau de secteur "
+                "(pas dans cette conversation) : le bureau décidera de la facturation.")
+    if kind == "schedule_change":
+        if out_of_notice:
+            return ("Le bureau de secteur vous dira s'il peut accepter ce changement hors "
+                    "délai ; d'ici là, l'horaire actuel reste prévu.")
+        return ("Le bureau de secteur vous confirmera le nouvel horaire ; d'ici là, "
+                "l'horaire actuel reste prévu.")
+    return None
+
+
+def not_confirmed() -> str:
+    return "D'accord, je n'enregistre rien. Puis-je vous aider autrement ?"
+
+
+def abandoned() -> str:
+    return "D'accord, j'arrête : aucune demande n'a été enregistrée."
+
+
+def situation_changed(message: str) -> str:
+    return (f"Entre-temps, la situation a changé : {message} Je n'ai rien enregistré ; "
+            "si vous le souhaitez, refaites votre demande.")

@@ -1,0 +1,443 @@
+"""The request actions with real rasa_sdk Tracker / CollectingDispatcher objects, on a real
+store (a temporary SQLite database, migrated), at a fixed "now".
+
+Each helper builds the tracker Rasa would send for one turn: the latest message (text,
+intent, entities, metadata with the token) and the slots, with the slots Rasa's extraction
+just filled at the end of the events (what ``slots_to_validate`` reads).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import requests as actions
+from bot.adapters import db
+from bot.adapters.planning_import import PlanningRow
+from bot.chat import clock
+from bot.chat.identity import mint_token
+from bot.service_layer import services
+from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+from bot.settings import PROJECT_ROOT
+
+PARIS = ZoneInfo("Europe/Paris")
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=PARIS)  # Monday 2 March 2026, 9 h
+SECRET = "test-secret-for-the-request-actions-0123456789"
+DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+SLOT_NAMES = list(DOMAIN["slots"]) + ["requested_slot"]
+
+
+def _row(iid, start, client="1001", name="Mme Dupont", sector="Nord", hours=1.0):
+    return PlanningRow(line=2, intervention_id=iid, client_id=client, client_name=name,
+                       sector=sector, caregiver="Marie Curie", start=start,
+                       end=start + timedelta(hours=hours), service="Aide au lever")
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'amper.db'}"
+    db.upgrade(url)
+    monkeypatch.setenv("AMPER_DATABASE_URL", url)
+    monkeypatch.setenv("AMPER_SECRET", SECRET)
+    monkeypatch.setenv("AMPER_OFFICE_PHONE", "01 99 88 77 66")
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+    uow = SqlAlchemyUnitOfWork(url)
+    services.set_sector(uow, "Nord", office_email="nord@amper.example")
+    services.import_rows(uow, [
+        _row("I-24H", NOW + timedelta(hours=24)),   # Tuesday 3 March, 9 h
+        _row("I-72H", NOW + timedelta(hours=72)),   # Thursday 5 March, 9 h
+        _row("I-5D", NOW + timedelta(days=5)),      # Saturday 7 March, 9 h
+        _row("I-15D", NOW + timedelta(days=15)),    # Tuesday 17 March, 9 h
+        _row("S-24H", NOW + timedelta(hours=24), client="2001", name="M. Martin"),
+    ])
+    yield uow
+    db.dispose_engine(url)
+
+
+def token(client="1001", **kw):
+    return mint_token(client, secret=SECRET, **kw)
+
+
+def tracker(text, *, intent="inform", entities=None, slots=None, extracted=None, auth=None,
+            requested=None, active_loop=None, message_id="m1", sender="alice", events=()):
+    values = {name: None for name in SLOT_NAMES}
+    values["misunderstood"] = 0.0
+    values.update(slots or {})
+    values.update(extracted or {})
+    values["requested_slot"] = requested
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 1.0},
+        "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
+        "metadata": {"auth": auth} if auth else {},
+        "message_id": message_id,
+    }
+    evts = list(events) + [{"event": "user", "text": text, "parse_data": latest}]
+    evts += [{"event": "slot", "name": k, "value": v} for k, v in (extracted or {}).items()]
+    return Tracker(sender, values, latest, evts, False, None,
+                   {"name": active_loop} if active_loop else {}, "action_listen")
+
+
+def run(action, trk):
+    dispatcher = CollectingDispatcher()
+    result = action.run(dispatcher, trk, DOMAIN)
+    if asyncio.iscoroutine(result):
+        result = asyncio.run(result)
+    slots = {e["name"]: e["value"] for e in result if e.get("event") == "slot"}
+    return slots, dispatcher.messages
+
+
+def texts(messages):
+    return " ".join(m.get("text") or "" for m in messages)
+
+
+def rows(store):
+    return services.list_requests(store)
+
+
+CANCEL_LOOP = [{"event": "active_loop", "name": "cancellation_form"}]
+CHANGE_LOOP = [{"event": "active_loop", "name": "schedule_change_form"}]
+
+
+# --- identity ----------------------------------------------------------------------------
+
+def test_without_a_token_nothing_starts_and_the_way_to_log_in_is_given(store):
+    slots, msgs = run(actions.ActionStartRequest(),
+                      tracker("je ne serai pas là demain", intent="request_cancellation"))
+    assert slots["can_request"] is False
+    assert "connectez-vous" in texts(msgs) and "01 99 88 77 66" in texts(msgs)
+
+
+@pytest.mark.parametrize("bad", [
+    "not-a-jwt",
+    mint_token("1001", secret="another-secret-of-the-same-length-0123456789"),
+    mint_token("1001", secret=SECRET, ttl_seconds=-10),
+    mint_token("1001", secret=SECRET, role="admin"),
+    mint_token("1001", secret=SECRET, role="staff"),  # staff without a login
+])
+def test_an_invalid_or_expired_token_counts_as_no_token(store, bad):
+    slots, _ = run(actions.ActionStartRequest(),
+                   tracker("annuler demain", intent="request_cancellation", auth=bad))
+    assert slots["can_request"] is False
+
+
+def test_a_token_on_an_older_message_does_not_count(store):
+    older = [{"event": "user", "text": "bonjour", "metadata": {"auth": token()}}]
+    slots, _ = run(actions.ActionStartRequest(),
+                   tracker("annuler demain", intent="request_cancellation", events=older))
+    assert slots["can_request"] is False
+
+
+# --- cancellation ------------------------------------------------------------------------
+
+def test_the_first_message_names_the_intervention(store):
+    slots, msgs = run(actions.ActionStartRequest(),
+                      tracker("je ne serai pas là demain", intent="request_cancellation",
+                              auth=token()))
+    assert slots["can_request"] is True
+    assert slots["intervention_id"] == "I-24H"
+    assert slots["cancellation_reason"] is None  # "pas là" is not a stated reason
+    assert msgs == []
+
+
+def test_the_first_message_can_also_give_a_medical_reason(store):
+    slots, _ = run(actions.ActionStartRequest(),
+                   tracker("je suis hospitalisée, annulez jeudi", intent="request_cancellation",
+                           auth=token()))
+    assert slots["intervention_id"] == "I-72H"
+    assert slots["cancellation_reason"] == "hospitalisation"
+
+
+def test_the_intervention_question_lists_upcoming_ones_as_buttons(store):
+    _, msgs = run(actions.ASK_ACTIONS[0](), tracker("annuler", intent="request_cancellation",
+                                                    auth=token(), active_loop="cancellation_form"))
+    buttons = msgs[0]["buttons"]
+    assert [json.loads(b["payload"][len("/inform"):])["intervention_id"] for b in buttons] == \
+        ["I-24H", "I-72H", "I-5D", "I-15D"]
+    assert buttons[0]["title"] == "mardi 3 mars, 9 h–10 h (Marie Curie)"
+
+
+def _validate_cancel(text, extracted, slots=None, requested=None, **kw):
+    return run(actions.ValidateCancellationForm(),
+               tracker(text, extracted=extracted, slots=slots, requested=requested,
+                       auth=kw.pop("auth", token()), active_loop="cancellation_form", **kw))
+
+
+def test_a_day_said_in_the_form_picks_the_intervention(store):
+    slots, msgs = _validate_cancel("celle de samedi", {"intervention_id": "celle de samedi"},
+                                   requested="intervention_id")
+    assert slots["intervention_id"] == "I-5D"
+
+
+def test_several_matches_are_asked_back_with_buttons_narrowed(store):
+    services.import_rows(store, [_row("I-72H-PM", NOW + timedelta(hours=78))])  # Thu 15 h
+    slots, msgs = _validate_cancel("jeudi", {"intervention_id": "jeudi"},
+                                   requested="intervention_id")
+    assert slots["intervention_id"] is None
+    assert slots["candidate_ids"] == ["I-72H", "I-72H-PM"]
+    assert "Plusieurs" in texts(msgs)
+    _, asked = run(actions.ASK_ACTIONS[0](), tracker("jeudi", auth=token(), slots=slots,
+                                                     active_loop="cancellation_form"))
+    assert len(asked[0]["buttons"]) == 2
+
+
+def test_an_ambiguous_day_is_asked_back_not_guessed(store):
+    # Monday: "lundi" is today (passed 9 h... still today) or next Monday
+    slots, msgs = _validate_cancel("la semaine prochaine", {"intervention_id": "la semaine prochaine"},
+                                   requested="intervention_id")
+    assert slots["intervention_id"] is None
+    assert "Quel jour exactement" in texts(msgs)
+
+
+def test_another_clients_intervention_is_never_accepted(store):
+    slots, msgs = _validate_cancel('/inform{"intervention_id":"S-24H"}',
+                                   {"intervention_id": "S-24H"},
+                                   entities={"intervention_id": "S-24H"})
+    assert slots["intervention_id"] is None
+    assert "ne figure pas dans votre planning" in texts(msgs)
+    assert "Martin" not in texts(msgs)
+
+
+@pytest.mark.parametrize("iid, reason, expected", [
+    ("I-72H", "personnel", "l'annulation est gratuite"),
+    ("I-24H", "personnel", "l'annulation sera facturée"),
+    ("I-24H", "maladie", "justificatif médical"),
+])
+def test_the_rule_decision_is_said_before_confirmation(store, iid, reason, expected):
+    slots, msgs = _validate_cancel(reason, {"cancellation_reason": reason},
+                                   slots={"intervention_id": iid},
+                                   requested="cancellation_reason")
+    assert slots["cancellation_reason"] == reason
+    assert expected in slots["request_summary"]
+    _, asked = run(actions.ASK_ACTIONS[2](), tracker("x", auth=token(), slots=slots | {
+        "intervention_id": iid}, active_loop="cancellation_form"))
+    said = texts(asked)
+    assert expected in said and "Confirmez-vous" in said
+    assert [b["payload"] for b in asked[-1]["buttons"]] == ["/affirm", "/deny"]
+    if reason == "maladie":
+        assert "bureau de secteur" in said and "nord@amper.example" in said
+        assert "jamais dans cette conversation" in said
+    assert rows(store) == []  # nothing recorded before the yes
+
+
+def test_reason_buttons_and_free_words(store):
+    slots, _ = _validate_cancel('/inform{"cancellation_reason":"hospitalisation"}',
+                                {"cancellation_reason": "hospitalisation"},
+                                entities={"cancellation_reason": "hospitalisation"},
+                                slots={"intervention_id": "I-24H"},
+                                requested="cancellation_reason")
+    assert slots["cancellation_reason"] == "hospitalisation"
+    slots, _ = _validate_cancel("j'ai attrapé la grippe", {"cancellation_reason": "j'ai attrapé la grippe"},
+                                slots={"intervention_id": "I-24H"},
+                                requested="cancellation_reason")
+    assert slots["cancellation_reason"] == "maladie"
+
+
+def test_a_correction_changes_the_intervention(store):
+    slots, msgs = _validate_cancel("non, plutôt samedi", {"cancellation_reason": "non, plutôt samedi"},
+                                   slots={"intervention_id": "I-24H"},
+                                   requested="cancellation_reason")
+    assert slots["intervention_id"] == "I-5D"
+    assert slots["cancellation_reason"] is None
+
+
+def test_a_correction_at_confirmation_changes_the_intervention_and_asks_again(store):
+    before = {"intervention_id": "I-24H", "cancellation_reason": "personnel",
+              "request_summary": "...", "decision_code": "cancellation_billable"}
+    slots, _ = _validate_cancel("non, plutôt samedi", {"cancellation_confirmed": "non, plutôt samedi"},
+                                slots=before, requested="cancellation_confirmed", intent="deny")
+    assert slots["intervention_id"] == "I-5D"
+    assert slots["cancellation_confirmed"] is None
+    assert "gratuite" in slots["request_summary"]
+
+
+def test_two_misunderstandings_explain_and_offer_the_office(store):
+    slots, msgs = _validate_cancel("euh bof", {"cancellation_reason": "euh bof"},
+                                   slots={"intervention_id": "I-24H"},
+                                   requested="cancellation_reason")
+    assert slots["misunderstood"] == 1.0 and "Je n'ai pas compris" in texts(msgs)
+    slots, msgs = _validate_cancel("je sais pas", {"cancellation_reason": "je sais pas"},
+                                   slots={"intervention_id": "I-24H", "misunderstood": 1.0},
+                                   requested="cancellation_reason")
+    said = texts(msgs)
+    assert slots["misunderstood"] == 2.0
+    assert "hospitalisation" in said and "01 99 88 77 66" in said
+    assert {"title": "Parler à une personne", "payload": "/human_handoff"} in msgs[-1]["buttons"]
+
+
+def _confirmed_cancel(iid="I-24H", reason="maladie", code="cancellation_exemption_pending"):
+    return {"intervention_id": iid, "cancellation_reason": reason,
+            "cancellation_confirmed": "yes", "decision_code": code}
+
+
+def test_yes_records_once_and_a_replay_does_not_duplicate(store):
+    trk = tracker("oui", intent="affirm", slots=_confirmed_cancel(), auth=token(),
+                  events=CANCEL_LOOP, message_id="msg-42")
+    slots, msgs = run(actions.ActionFinishRequest(), trk)
+    said = texts(msgs)
+    [request] = rows(store)
+    assert request.reference in said and "sera transmise à votre bureau de secteur" in said
+    assert "justificatif" in said
+    assert request.intervention_external_id == "I-24H" and request.exemption_pending
+    assert request.channel.value == "web" and request.reason.value == "maladie"
+    assert slots["intervention_id"] is None and slots["cancellation_confirmed"] is None
+    # the same confirmation replayed (network retry): same reference, no second row
+    _, again = run(actions.ActionFinishRequest(), trk)
+    assert request.reference in texts(again) and "déjà enregistrée" in texts(again)
+    assert len(rows(store)) == 1
+
+
+def test_no_records_nothing(store):
+    before = _confirmed_cancel() | {"cancellation_confirmed": "no"}
+    _, msgs = run(actions.ActionFinishRequest(), tracker("non", intent="deny", slots=before,
+                                                         auth=token(), events=CANCEL_LOOP))
+    assert "je n'enregistre rien" in texts(msgs)
+    assert rows(store) == []
+
+
+def test_staff_act_for_the_client_by_phone(store):
+    staff = token("1001", role="staff", staff="jdupuis")
+    run(actions.ActionFinishRequest(), tracker("oui", intent="affirm", slots=_confirmed_cancel(),
+                                               auth=staff, events=CANCEL_LOOP))
+    [request] = rows(store)
+    assert request.channel.value == "phone" and request.actor == "jdupuis"
+    assert request.client_number == "1001"
+
+
+def test_confirmation_without_a_valid_token_records_nothing(store):
+    _, msgs = run(actions.ActionFinishRequest(), tracker("oui", intent="affirm",
+                                                         slots=_confirmed_cancel(),
+                                                         events=CANCEL_LOOP))
+    assert "rien n'a été enregistré" in texts(msgs)
+    assert rows(store) == []
+
+
+def test_store_unreachable_is_never_a_false_success(store, monkeypatch, tmp_path):
+    monkeypatch.setenv("AMPER_DATABASE_URL", f"sqlite:///{tmp_path / 'missing' / 'dir' / 'x.db'}")
+    _, msgs = run(actions.ActionFinishRequest(), tracker("oui", intent="affirm",
+                                                         slots=_confirmed_cancel(),
+                                                         auth=token(), events=CANCEL_LOOP))
+    said = texts(msgs)
+    assert "n'a pas pu être enregistrée" in said and "01 99 88 77 66" in said
+    assert "référence" not in said
+
+
+def test_stop_abandons_and_clears(store):
+    slots, msgs = run(actions.ActionAbandonRequest(), tracker("laisse tomber", intent="stop",
+                                                              slots=_confirmed_cancel(),
+                                                              events=CANCEL_LOOP))
+    assert "aucune demande n'a été enregistrée" in texts(msgs)
+    assert slots["intervention_id"] is None
+    assert rows(store) == []
+
+
+def test_a_second_cancellation_of_the_same_intervention_is_refused_with_the_reference(store):
+    run(actions.ActionFinishRequest(), tracker("oui", intent="affirm", slots=_confirmed_cancel(),
+                                               auth=token(), events=CANCEL_LOOP))
+    [first] = rows(store)
+    slots, msgs = _validate_cancel("demain", {"intervention_id": "demain"},
+                                   requested="intervention_id")
+    assert first.reference in texts(msgs) and "déjà en cours" in texts(msgs)
+    assert slots["requested_slot"] is None  # the form stops
+
+
+# --- schedule change ---------------------------------------------------------------------
+
+def _validate_change(text, extracted, slots=None, requested=None, **kw):
+    return run(actions.ValidateScheduleChangeForm(),
+               tracker(text, extracted=extracted, slots=slots, requested=requested,
+                       auth=kw.pop("auth", token()), active_loop="schedule_change_form", **kw))
+
+
+def test_change_first_message_with_old_and_new_time(store):
+    slots, _ = run(actions.ActionStartRequest(),
+                   tracker("à 10 h au lieu de 9 h samedi", intent="request_schedule_change",
+                           auth=token()))
+    assert slots["intervention_id"] == "I-5D"
+    assert slots["new_date"] == "2026-03-07" and slots["new_start_time"] == "10:00"
+    assert slots["new_end_time"] is None
+
+
+def test_change_day_names_the_intervention_and_the_time_is_the_new_one(store):
+    slots, _ = run(actions.ActionStartRequest(),
+                   tracker("pouvez-vous décaler mardi 17 mars à 15h30 ?",
+                           intent="request_schedule_change", auth=token()))
+    assert slots["intervention_id"] == "I-15D"
+    assert slots["new_date"] == "2026-03-17" and slots["new_start_time"] == "15:30"
+
+
+def test_change_several_details_in_one_answer(store):
+    slots, _ = _validate_change("jeudi 19 mars de 15h30 à 16h30", {"new_date": "jeudi 19 mars de 15h30 à 16h30"},
+                                slots={"intervention_id": "I-15D"}, requested="new_date")
+    assert (slots["new_date"], slots["new_start_time"], slots["new_end_time"]) == \
+        ("2026-03-19", "15:30", "16:30")
+    summary = slots["request_summary"]
+    assert "mardi 17 mars, 9 h–10 h → jeudi 19 mars, 15 h 30–16 h 30" in summary
+    assert "recevable" in summary and slots["decision_code"] == "schedule_change_ok"
+
+
+def test_change_missing_parts_are_asked(store):
+    slots, msgs = _validate_change("même jour mais l'après-midi",
+                                   {"new_date": "même jour mais l'après-midi"},
+                                   slots={"intervention_id": "I-15D"}, requested="new_date")
+    assert slots["new_date"] == "2026-03-17" and slots["new_start_time"] is None
+    _, asked = run(actions.ASK_ACTIONS[5](), tracker("x", auth=token(), slots=slots | {
+        "intervention_id": "I-15D"}, active_loop="schedule_change_form"))
+    assert "À quelle heure" in texts(asked) and "mardi 17 mars" in texts(asked)
+    slots2, _ = _validate_change("15h", {"new_start_time": "15h"},
+                                 slots=slots | {"intervention_id": "I-15D"},
+                                 requested="new_start_time")
+    assert slots2["new_start_time"] == "15:00"
+    _, asked = run(actions.ASK_ACTIONS[6](), tracker("x", auth=token(), slots=slots | slots2 | {
+        "intervention_id": "I-15D"}, active_loop="schedule_change_form"))
+    assert asked[0]["buttons"][0]["payload"] == '/inform{"new_end_time":"16:00"}'
+
+
+def test_change_under_45_minutes_is_refused_and_explained(store):
+    slots, msgs = _validate_change("30 minutes", {"new_end_time": "30 minutes"},
+                                   slots={"intervention_id": "I-15D", "new_date": "2026-03-19",
+                                          "new_start_time": "15:00"},
+                                   requested="new_end_time")
+    assert slots["new_end_time"] is None
+    assert "au moins 45 minutes" in texts(msgs)
+    assert slots.get("request_summary") is None
+
+
+def test_change_out_of_notice_is_offered_as_a_request_the_office_may_refuse(store):
+    slots, _ = _validate_change("une heure", {"new_end_time": "une heure"},
+                                slots={"intervention_id": "I-5D", "new_date": "2026-03-07",
+                                       "new_start_time": "14:00"},
+                                requested="new_end_time")
+    assert slots["decision_code"] == "schedule_change_out_of_notice"
+    assert "moins de 10 jours" in slots["request_summary"] and "pourra la refuser" in \
+        slots["request_summary"]
+    _, asked = run(actions.ASK_ACTIONS[7](), tracker("x", auth=token(), slots=slots | {
+        "intervention_id": "I-5D"}, active_loop="schedule_change_form"))
+    assert "hors délai" in texts(asked)
+    done = {"intervention_id": "I-5D", "new_date": "2026-03-07", "new_start_time": "14:00",
+            "new_end_time": "15:00", "schedule_change_confirmed": "yes",
+            "decision_code": "schedule_change_out_of_notice"}
+    _, msgs = run(actions.ActionFinishRequest(), tracker("oui", intent="affirm", slots=done,
+                                                         auth=token(), events=CHANGE_LOOP))
+    [request] = rows(store)
+    assert request.out_of_notice and request.new_start == datetime(2026, 3, 7, 14, tzinfo=PARIS)
+    assert request.reference in texts(msgs) and "hors délai" in texts(msgs)
+
+
+def test_change_correction_at_confirmation_changes_the_new_day(store):
+    before = {"intervention_id": "I-15D", "new_date": "2026-03-19", "new_start_time": "15:00",
+              "new_end_time": "16:00", "request_summary": "...",
+              "decision_code": "schedule_change_ok"}
+    slots, _ = _validate_change("non, plutôt vendredi 20 mars",
+                                {"schedule_change_confirmed": "non, plutôt vendredi 20 mars"},
+                                slots=before, requested="schedule_change_confirmed",
+                                intent="deny")
+    assert slots["new_date"] == "2026-03-20"
+    assert slots["schedule_change_confirmed"] is None
+    assert "vendredi 20 mars, 15 h–16 h" in slots["request_summary"]
