@@ -353,6 +353,9 @@ class SqlAlchemyRepository:
         if reset_attempts:
             values["attempts"] = 0
         stmt = update(outbox).where(outbox.c.status.in_([s.value for s in statuses]))
+        if OutboxStatus.SENDING in statuses:  # only a lease that has expired
+            stmt = stmt.where(or_(outbox.c.status != OutboxStatus.SENDING.value,
+                                  outbox.c.lease_until < now))
         if message_id is not None:
             stmt = stmt.where(outbox.c.id == message_id)
         return self.session.execute(stmt.values(**values)).rowcount

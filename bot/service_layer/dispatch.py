@@ -420,6 +420,8 @@ class Dispatcher:
 
 
 def _seconds_fr(seconds: float) -> str:
+    if seconds < 1:
+        return "moins d'une seconde"
     if seconds < 10:
         return f"{seconds:.1f} s".replace(".", ",")
     if seconds < 120:
