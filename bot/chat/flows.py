@@ -468,7 +468,8 @@ class _State:
         if requested is None or requested not in self.turn.extracted:
             return
         filled = self.res.slots.get(requested, self.values.get(requested)) is not None
-        if filled or self.asked or self.understood:
+        button = self.turn.text.startswith("/") and bool(self.turn.entities)
+        if filled or self.asked or self.understood or button:
             self.res.slots["misunderstood"] = 0.0
             return
         misses = int(self.turn.slots.get("misunderstood") or 0) + 1

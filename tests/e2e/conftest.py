@@ -1,17 +1,30 @@
-"""The real stack (action server + Rasa server) on free loopback ports."""
+"""The real stack (action server + Rasa server) on free loopback ports.
+
+The session stack runs on its own booking store (a temporary SQLite file, in
+``stack.config.env["AMPER_DATABASE_URL"]``) and verifies tokens signed with ``E2E_SECRET``.
+"""
 from __future__ import annotations
 
 import json
 import urllib.request
 import uuid
+from pathlib import Path
+from typing import Dict, Optional
 
 import pytest
 
 from bot.entrypoints.launcher import Stack, StackConfig, free_port
 
 
-def post(url: str, sender: str, message: str) -> list:
-    body = json.dumps({"sender": sender, "message": message}).encode("utf-8")
+E2E_SECRET = "e2e-secret-0123456789-0123456789-abcdef"
+OFFICE_PHONE = "01 99 88 77 66"
+
+
+def post(url: str, sender: str, message: str, metadata: Optional[dict] = None) -> list:
+    payload = {"sender": sender, "message": message}
+    if metadata is not None:
+        payload["metadata"] = metadata
+    body = json.dumps(payload).encode("utf-8")
     req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=60) as resp:
         assert resp.status == 200
@@ -23,21 +36,30 @@ class Client:
         self.stack = stack
         self.sender = f"test-{uuid.uuid4().hex[:12]}"
 
-    def say(self, message: str) -> list:
-        return post(self.stack.config.rest_url, self.sender, message)
+    def say(self, message: str, auth: Optional[str] = None) -> list:
+        """Send a message; ``auth`` is the token the web gateway would put in metadata."""
+        metadata = {"auth": auth} if auth is not None else None
+        return post(self.stack.config.rest_url, self.sender, message, metadata)
 
-    def text(self, message: str) -> str:
-        return " ".join(r.get("text", "") for r in self.say(message))
+    def text(self, message: str, auth: Optional[str] = None) -> str:
+        return " ".join(r.get("text", "") for r in self.say(message, auth))
 
 
-def make_stack(model_path, var_dir) -> Stack:
+def make_stack(model_path, var_dir, env: Optional[Dict[str, str]] = None) -> Stack:
+    var_dir = Path(var_dir)
+    full_env = {
+        "AMPER_OFFICE_PHONE": OFFICE_PHONE,
+        "AMPER_SECRET": E2E_SECRET,
+        "AMPER_DATABASE_URL": f"sqlite:///{var_dir / 'amper.db'}",
+    }
+    full_env.update(env or {})
     return Stack(
         StackConfig(
             rasa_port=free_port(),
             actions_port=free_port(),
             model=model_path,
             var_dir=var_dir,
-            env={"AMPER_OFFICE_PHONE": "01 99 88 77 66"},
+            env=full_env,
         )
     )
 
