@@ -397,6 +397,7 @@ class Dispatcher:
                      self.name, self.settings.max_attempts, self.settings.attempt_timeout)
             outage = False
             while not stop.is_set():
+                slow = False
                 try:
                     outcomes = await self._batch(None)
                     if outage:
@@ -408,11 +409,16 @@ class Dispatcher:
                                   "son retour.")
                         outage = True
                     outcomes = None
+                except Exception:  # never die on an unexpected error: log it, wait, go on
+                    log.exception("Erreur inattendue du répartiteur ; nouvel essai dans %s.",
+                                  _seconds_fr(self.settings.poll_interval * 5))
+                    slow, outcomes = True, None
                 if outcomes:
                     self._count(report, outcomes)
                     continue
                 try:
-                    await asyncio.wait_for(stop.wait(), self.settings.poll_interval * (5 if outage else 1))
+                    await asyncio.wait_for(stop.wait(), self.settings.poll_interval
+                                           * (5 if outage or slow else 1))
                 except asyncio.TimeoutError:
                     pass
             log.info("Répartiteur arrêté proprement.")

@@ -26,7 +26,8 @@ from bot.service_layer.dispatch import Dispatcher, DispatchSettings
 from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from tests.integration.fakes_office import SmtpSink, WebhookReceiver, free_port, wait_until
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120),
+              pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
 
 PARIS = ZoneInfo("Europe/Paris")
 SECRET = "secret-de-test-0123456789"
@@ -362,6 +363,33 @@ def test_bad_smtp_configuration_messages_wait(office, case):
         assert services.forwarding_status(SqlAlchemyUnitOfWork(office), ref).forwarded
     finally:
         sink.stop()
+
+
+@pytest.mark.parametrize("case", ["unknown_host", "wrong_port"])
+def test_bad_webhook_address_messages_wait(office, smtp, hook, case):
+    port = free_port()
+    if case == "unknown_host":
+        target, expected = "http://hook.inexistant.invalid/amper", \
+            "serveur du webhook introuvable : « hook.inexistant.invalid »"
+    else:
+        target, expected = f"http://127.0.0.1:{port}/amper", \
+            f"connexion refusée par 127.0.0.1:{port} : aucun serveur de webhook"
+    services.configure_sector(SqlAlchemyUnitOfWork(office), "Sud", office_email="sud@amper.example",
+                              webhook_url=target, webhook_secret=SECRET)
+    ref = make_requests(office, 1)[0]
+    out = amper(office, "dispatch", "--once", env={**smtp.env(), **FAST_ENV})
+    assert out.returncode == 1 and expected in out.stderr, out.stderr
+    assert "1 message(s) remis, 1 en échec" in out.stdout
+    [row] = json.loads(amper(office, "outbox", "list", "--json", "--status", "pending").stdout)
+    assert row["channel"] == "webhook" and row["attempts"] == 1 and expected in row["last_error"]
+    assert not services.forwarding_status(SqlAlchemyUnitOfWork(office), ref).forwarded
+
+    services.configure_sector(SqlAlchemyUnitOfWork(office), "Sud", office_email="sud@amper.example",
+                              webhook_url=hook.url)  # fixed: the waiting message uses it
+    assert amper(office, "outbox", "retry", str(row["id"])).returncode == 0
+    assert amper(office, "dispatch", "--once", env={**smtp.env(), **FAST_ENV}).returncode == 0
+    assert set(hook.accepted) == {f"{ref}:webhook"}
+    assert services.forwarding_status(SqlAlchemyUnitOfWork(office), ref).forwarded
 
 
 def test_sector_without_address_waits_until_configured(url, smtp):
