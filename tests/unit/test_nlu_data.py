@@ -5,7 +5,8 @@ Pure YAML (no Rasa import, no model): fast enough for every test run.
 - every file parses, with the Rasa 3.x NLU shape (version "3.1", `nlu` list of
   `intent` / `examples` blocks, each example line starting with "- ");
 - the expected intents, and enough examples per intent, in training and held-out;
-- no duplicates inside the training data, and no held-out example equal to a
+- no duplicates inside the training data (every data/nlu/*.yml file, including
+  files owned by others such as forms.yml), and no held-out example equal to a
   training example once normalised (lower-case, accents stripped, punctuation
   and whitespace collapsed);
 - every held-out intent exists in training.
@@ -134,6 +135,26 @@ def training_examples() -> dict[str, list[str]]:
     return merged
 
 
+def all_training_examples() -> list[tuple[str, str, str]]:
+    """(file, intent, text) for every example of every data/nlu/*.yml file,
+    including files owned by others (e.g. forms.yml): duplicates and held-out
+    leaks are checked against the whole training data. Those other files are
+    read leniently (only their `intent` / `examples` items)."""
+    labelled = []
+    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
+        if path in TRAIN_FILES.values():
+            blocks = load_nlu_file(path)
+        else:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            blocks = tuple(
+                (item["intent"], tuple(_parse_examples(item["examples"], f"{path.name}/{item['intent']}")))
+                for item in data.get("nlu") or []
+                if isinstance(item, dict) and "intent" in item and isinstance(item.get("examples"), str)
+            )
+        labelled += [(path.name, intent, text) for intent, examples in blocks for text in examples]
+    return labelled
+
+
 def heldout_examples() -> dict[str, list[str]]:
     return {intent: list(examples) for intent, examples in load_nlu_file(HELDOUT_FILE)}
 
@@ -152,7 +173,8 @@ def test_heldout_covers_every_training_intent():
 
 
 def test_heldout_intents_exist_in_training():
-    unknown = set(heldout_examples()) - set(training_examples())
+    trained = {intent for _, intent, _ in all_training_examples()}
+    unknown = set(heldout_examples()) - trained
     assert not unknown, f"held-out intents absent from training: {sorted(unknown)}"
 
 
@@ -197,7 +219,7 @@ def _duplicates(labelled: list[tuple[str, str]]) -> list[str]:
 
 
 def test_no_duplicates_in_training():
-    labelled = [(i, t) for i, examples in training_examples().items() for t in examples]
+    labelled = [(f"{f}:{i}", t) for f, i, t in all_training_examples()]
     clashes = _duplicates(labelled)
     assert not clashes, "duplicated training examples:\n" + "\n".join(clashes)
 
@@ -209,7 +231,7 @@ def test_no_duplicates_in_heldout():
 
 
 def test_heldout_does_not_leak_training_examples():
-    train = {dedup_key(t): i for i, examples in training_examples().items() for t in examples}
+    train = {dedup_key(t): f"{f}:{i}" for f, i, t in all_training_examples()}
     leaks = [
         f"{intent}: {text!r} (training: {train[dedup_key(text)]})"
         for intent, examples in heldout_examples().items()
