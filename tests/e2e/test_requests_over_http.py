@@ -166,7 +166,7 @@ def test_staff_moves_an_intervention_within_the_notice(stack, planning):
 def test_out_of_notice_change_after_a_too_short_slot(stack, planning):
     eve, auth = Client(stack), token("3005")
     old = planning[("3005", "5D")]
-    said = eve.say("je voudrais changer l'horaire d'une intervention", auth)
+    said = eve.say("je voudrais déplacer une intervention", auth)
     said = eve.say(button(said, format_date(old)), auth)
     assert "Quel jour" in texts(said)
     said = eve.say(button(said, "Le même jour"), auth)
