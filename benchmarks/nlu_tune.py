@@ -49,9 +49,24 @@ def candidates(base: dict) -> dict:
                 c["epochs"] = n
         return p
 
+    def slim(p, layers=1, size=128, char=(2, 4), max_features=None):
+        p = copy.deepcopy(p)
+        for c in p:
+            if c["name"] == "DIETClassifier":
+                c["number_of_transformer_layers"] = layers
+                c["transformer_size"] = size
+            if c["name"] == "CountVectorsFeaturizer" and c.get("analyzer") == "char_wb":
+                c["min_ngram"], c["max_ngram"] = char
+                if max_features:
+                    c["max_features"] = max_features
+        return p
+
     return {
         "base": pipe,
         "vectors": with_vectors(pipe),
+        "slim": slim(pipe),
+        "slim_vectors": with_vectors(slim(pipe)),
+        "slim0_vectors": with_vectors(slim(pipe, layers=0)),
         "vectors_e60": epochs(with_vectors(pipe), 60),
         "vectors_e150": epochs(with_vectors(pipe), 150),
     }

@@ -40,6 +40,7 @@ class StackConfig:
     tracker_db: Optional[Path] = None  # default: var_dir / "tracker.db"
     env: Dict[str, str] = field(default_factory=dict)
     startup_timeout: float = 180.0
+    dispatcher: bool = True
 
     @property
     def rest_url(self) -> str:
@@ -122,6 +123,9 @@ class Stack:
             ],
             {},
         )
+        if cfg.dispatcher:
+            # Forwards recorded requests to the sector offices (issue 5).
+            self._spawn("dispatcher", [py, "-m", "bot.entrypoints.cli", "dispatch"], {})
         try:
             self._wait_until_up()
         except BaseException:
@@ -187,9 +191,11 @@ class Stack:
             proc.wait(timeout=5)
 
     def stop(self) -> None:
-        # Rasa first (it calls the actions), then the action server.
+        # Rasa first (it calls the actions), then the action server; the dispatcher
+        # finishes its current delivery (each attempt has a 30 s timeout).
         for name in ("rasa", "actions"):
             self.stop_one(name)
+        self.stop_one("dispatcher", timeout=35.0)
 
     def __enter__(self) -> "Stack":
         return self.start()
@@ -206,12 +212,47 @@ def _answers(url: str) -> bool:
         return False
 
 
+def local_secret(var_dir: Path = PROJECT_ROOT / "var") -> str:
+    """AMPER_SECRET, or a random one kept in var/secret for local runs."""
+    secret = os.environ.get("AMPER_SECRET", "").strip()
+    if secret:
+        return secret
+    path = var_dir / "secret"
+    if not path.exists():
+        import secrets
+
+        var_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+    return path.read_text(encoding="utf-8").strip()
+
+
+def _prepare_store() -> Optional[str]:
+    """Migrates the booking store; loads the demo planning into an empty one."""
+    from sqlalchemy import func, select
+
+    from bot.adapters import db, orm
+    from bot.service_layer.demo import load_demo_data
+    from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+
+    db.upgrade()
+    with db.make_engine().connect() as conn:
+        count = conn.execute(select(func.count()).select_from(orm.interventions)).scalar()
+    if count:
+        return None
+    summary = load_demo_data(SqlAlchemyUnitOfWork())
+    return (f"Base vide : planning de démonstration chargé ({summary.interventions} interventions, "
+            f"clients 1001 à {1000 + summary.clients}).")
+
+
 def _banner(cfg: StackConfig) -> str:
     return f"""
 L'assistant AMPER est prêt (écoute sur {LOOPBACK} uniquement).
 
-  Discuter dans ce terminal (dans un autre terminal) :
-      .venv/bin/amper chat --url {cfg.rest_url}
+  Discuter (dans un autre terminal) :
+      .venv/bin/amper chat                      questions, sans être connecté
+      .venv/bin/amper chat --client 1001        connecté comme le client 1001 (annuler, déplacer)
+      .venv/bin/amper chat --client 1001 --staff bureau.nord   conseiller au téléphone
   Ou en HTTP :
       curl -s -X POST {cfg.rest_url} \\
            -H 'Content-Type: application/json' \\
@@ -236,7 +277,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    cfg = StackConfig(rasa_port=args.rasa_port, actions_port=args.actions_port, model=args.model)
+    cfg = StackConfig(rasa_port=args.rasa_port, actions_port=args.actions_port, model=args.model,
+                      env={"AMPER_SECRET": local_secret()})
     stack = Stack(cfg)
     stopping = {"flag": False}
 
@@ -246,12 +288,12 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        from bot.adapters import db
-
-        db.upgrade()  # the booking store's schema, before the actions use it
+        note = _prepare_store()  # the booking store's schema, before the actions use it
     except Exception as err:  # noqa: BLE001 - reported in French, not as a traceback
         print(f"Erreur : base des demandes inutilisable ({err}).", file=sys.stderr)
         return 1
+    if note:
+        print(note, flush=True)
     print("Démarrage du serveur d'actions et du serveur Rasa (chargement du modèle)…", flush=True)
     try:
         stack.start()
