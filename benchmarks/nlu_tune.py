@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
-import random
 import subprocess
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import yaml
@@ -25,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.nlu.evaluation import (  # noqa: E402
-    Example, ModelRunner, Prediction, load_examples, outcome_with_thresholds, score,
+    ModelRunner, Prediction, folds, load_examples, outcome_with_thresholds, score, write_nlu,
 )
 
 VECTORS = {"name": "bot.nlu.word_vectors.WordVectorFeaturizer"}
@@ -70,32 +67,6 @@ def candidates(base: dict) -> dict:
         "vectors_e60": epochs(with_vectors(pipe), 60),
         "vectors_e150": epochs(with_vectors(pipe), 150),
     }
-
-
-def write_nlu(examples, path: Path) -> None:
-    by_label = defaultdict(list)
-    for e in examples:
-        by_label[e.label].append(e.text)
-    lines = ['version: "3.1"', "nlu:"]
-    for label, texts in sorted(by_label.items()):
-        lines.append(f"- intent: {label}")
-        lines.append("  examples: |")
-        lines += [f"    - {json.dumps(t, ensure_ascii=False)[1:-1]}" for t in texts]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def folds(examples, k, seed=42):
-    rng = random.Random(seed)
-    by_label = defaultdict(list)
-    for e in examples:
-        by_label[e.label].append(e)
-    parts = [[] for _ in range(k)]
-    for label in sorted(by_label):
-        items = by_label[label][:]
-        rng.shuffle(items)
-        for i, e in enumerate(items):
-            parts[i % k].append(e)
-    return parts
 
 
 def main() -> int:

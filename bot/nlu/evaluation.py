@@ -7,7 +7,9 @@ clarification question is a cheap one.  Used by the test suite and ``make eval``
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
+import json
+import random
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
@@ -170,3 +172,31 @@ def macro_f1(pairs: Sequence[Tuple[str, str]]) -> float:
         recall = tp[label] / r_den if r_den else 0.0
         f1s.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
     return sum(f1s) / len(f1s) if f1s else 0.0
+
+
+def write_nlu(examples: Iterable[Example], path: Path) -> None:
+    """Writes labelled examples as a Rasa NLU training file (retrieval labels kept whole)."""
+    by_label: Dict[str, List[str]] = defaultdict(list)
+    for e in examples:
+        by_label[e.label].append(e.text)
+    lines = ['version: "3.1"', "nlu:"]
+    for label, texts in sorted(by_label.items()):
+        lines.append(f"- intent: {label}")
+        lines.append("  examples: |")
+        lines += [f"    - {json.dumps(t, ensure_ascii=False)[1:-1]}" for t in texts]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def folds(examples: Sequence[Example], k: int, seed: int = 42) -> List[List[Example]]:
+    """k parts stratified by label, shuffled with a fixed seed."""
+    rng = random.Random(seed)
+    by_label: Dict[str, List[Example]] = defaultdict(list)
+    for e in examples:
+        by_label[e.label].append(e)
+    parts: List[List[Example]] = [[] for _ in range(k)]
+    for label in sorted(by_label):
+        items = by_label[label][:]
+        rng.shuffle(items)
+        for i, e in enumerate(items):
+            parts[i % k].append(e)
+    return parts

@@ -1,0 +1,367 @@
+"""``make bench``: speed and memory of the assistant, against the Rasa floor, on loopback.
+
+    .venv/bin/python -m bot.entrypoints.bench                          # 1, 10, 50 × 20 s
+    .venv/bin/python -m bot.entrypoints.bench --duration 5 --levels 1,10
+
+Two servers, one after the other (the machine is small):
+
+* **ours** — the whole stack (Rasa + action server + dispatcher, SQL tracker store, booking
+  store with a planning imported);
+* **floor** — the same model served by ``rasa run`` alone: no action endpoint, in-memory
+  tracker store.
+
+Simulated clients (aiohttp) hold N concurrent conversations for a bounded time: FAQ-only
+conversations (both servers) and full cancellation conversations (ours: through the action
+server and the store).  Per turn type: p50/p95/p99 latency, messages/s, errors; peak RSS of
+each process (VmHWM); start-up time to the first answer.  Writes reports/bench.md.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from bot.entrypoints.launcher import LOOPBACK, Stack, StackConfig, free_port
+from bot.settings import PROJECT_ROOT
+
+FAQ_QUESTIONS = [
+    "je peux payer en CESU ?",
+    "comment je reçois mes factures ?",
+    "quelle est la durée minimale d'une intervention ?",
+    "que se passe-t-il si l'intervenant est absent ?",
+    "est-ce toujours la même personne qui vient ?",
+]
+SECRET = "bench-secret-0123456789-0123456789-abcdef"
+STARTUP_TIMEOUT = 300.0  # seconds
+HTTP_TIMEOUT = 120.0
+
+
+# -- servers ----------------------------------------------------------------------------------
+
+
+def peak_rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def first_answer(url: str, deadline: float, alive) -> float:
+    """Polls with a FAQ question until a non-empty answer; returns the monotonic time."""
+    import urllib.error
+    import urllib.request
+
+    body = json.dumps({"sender": "bench-startup", "message": FAQ_QUESTIONS[0]}).encode()
+    while time.monotonic() < deadline:
+        if not alive():
+            raise SystemExit("Erreur : le serveur s'est arrêté au démarrage.")
+        try:
+            req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                if resp.status == 200 and json.loads(resp.read()):
+                    return time.monotonic()
+        except (urllib.error.URLError, OSError, ValueError):
+            pass
+        time.sleep(0.5)
+    raise SystemExit("Erreur : délai de démarrage dépassé.")
+
+
+class Floor:
+    """``rasa run`` alone: no action endpoint, in-memory tracker store."""
+
+    def __init__(self, model: Path, work: Path) -> None:
+        self.port = free_port()
+        self.model = model
+        self.work = work
+        self.proc: Optional[subprocess.Popen] = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}/webhooks/rest/webhook"
+
+    def start(self) -> float:
+        endpoints = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text(encoding="utf-8")) or {}
+        endpoints.pop("action_endpoint", None)
+        endpoints.pop("tracker_store", None)
+        path = self.work / "endpoints-floor.yml"
+        path.write_text(yaml.safe_dump(endpoints or {}), encoding="utf-8")
+        log = open(self.work / "floor.log", "ab")
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "rasa", "run", "-i", LOOPBACK, "-p", str(self.port),
+             "--model", str(self.model), "--endpoints", str(path),
+             "--credentials", str(PROJECT_ROOT / "credentials.yml")],
+            cwd=str(PROJECT_ROOT), stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+        ready = first_answer(self.url, t0 + STARTUP_TIMEOUT, lambda: self.proc.poll() is None)
+        return ready - t0
+
+    def pids(self) -> Dict[str, int]:
+        return {"rasa": self.proc.pid} if self.proc else {}
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+
+
+def import_planning(db_url: str, clients: int, work: Path) -> List[str]:
+    """One intervention tomorrow per client; returns the client numbers."""
+    base = datetime.now(ZoneInfo("Europe/Paris")).replace(minute=0, second=0, microsecond=0)
+    start = base + timedelta(hours=24)
+    numbers = [str(50000 + i) for i in range(clients)]
+    lines = ["intervention_id;client_id;client_name;sector;caregiver;start;end;service"]
+    for n in numbers:
+        lines.append(f"B{n};{n};Client {n};Nord;Julie Martin;{start.isoformat(timespec='minutes')};"
+                     f"{(start + timedelta(hours=1)).isoformat(timespec='minutes')};Aide à domicile")
+    csv = work / "planning.csv"
+    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    env = dict(os.environ, AMPER_DATABASE_URL=db_url)
+    subprocess.run([sys.executable, "-m", "bot.entrypoints.cli", "import-planning", str(csv)],
+                   env=env, cwd=str(PROJECT_ROOT), check=True, capture_output=True, timeout=300)
+    return numbers
+
+
+# -- load -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Turns:
+    latencies: Dict[str, List[float]] = field(default_factory=dict)
+    errors: Dict[str, int] = field(default_factory=dict)
+    messages: int = 0
+    seconds: float = 0.0
+
+    def add(self, kind: str, latency: Optional[float]) -> None:
+        self.messages += 1
+        if latency is None:
+            self.errors[kind] = self.errors.get(kind, 0) + 1
+        else:
+            self.latencies.setdefault(kind, []).append(latency)
+
+
+async def say(session, url: str, sender: str, text: str, auth: Optional[str],
+              turns: Turns, kind: str, expect: Optional[str] = None) -> list:
+    payload = {"sender": sender, "message": text}
+    if auth:
+        payload["metadata"] = {"auth": auth}
+    t0 = time.monotonic()
+    try:
+        async with session.post(url, json=payload) as resp:
+            answer = await resp.json(content_type=None) if resp.status == 200 else None
+    except Exception:  # noqa: BLE001 - any failure is an error of this turn
+        answer = None
+    latency = time.monotonic() - t0
+    said = " ".join(str(r.get("text") or "") for r in answer or [] if isinstance(r, dict))
+    ok = bool(answer) and (expect is None or expect in said)
+    turns.add(kind, latency if ok else None)
+    return answer or []
+
+
+async def faq_conversation(session, url: str, turns: Turns, **_) -> None:
+    sender = f"bench-{uuid.uuid4().hex[:12]}"
+    for question in FAQ_QUESTIONS[:3]:
+        await say(session, url, sender, question, None, turns, "faq")
+
+
+async def request_conversation(session, url: str, turns: Turns, clients, tokens) -> None:
+    number = clients.pop() if clients else None
+    if number is None:
+        return
+    sender = f"bench-{uuid.uuid4().hex[:12]}"
+    auth = tokens[number]
+    await say(session, url, sender, "je suis malade, annulez demain", auth, turns,
+              "demande (début)", expect="Confirmez-vous")
+    await say(session, url, sender, "oui", auth, turns, "demande (confirmation)",
+              expect="sera transmise")
+
+
+async def run_level(url: str, level: int, duration: float, scenario, **kw) -> Turns:
+    import aiohttp
+
+    turns = Turns()
+    deadline = time.monotonic() + duration
+    timeout = aiohttp.ClientTimeout(total=HTTP_TIMEOUT)
+
+    async def worker(session) -> None:
+        while time.monotonic() < deadline:
+            before = turns.messages
+            await scenario(session, url, turns, **kw)
+            if turns.messages == before:  # nothing left to do (no clients left)
+                return
+
+    t0 = time.monotonic()
+    connector = aiohttp.TCPConnector(limit=level)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+        await asyncio.gather(*(worker(session) for _ in range(level)))
+    turns.seconds = time.monotonic() - t0
+    return turns
+
+
+def quantile(values: List[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+# -- report -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    server: str
+    level: int
+    kind: str
+    count: int
+    errors: int
+    p50: float
+    p95: float
+    p99: float
+    rate: float
+
+
+def rows_of(server: str, level: int, turns: Turns) -> List[Row]:
+    out = []
+    for kind in sorted(set(turns.latencies) | set(turns.errors)):
+        lat = turns.latencies.get(kind, [])
+        out.append(Row(server, level, kind, len(lat), turns.errors.get(kind, 0),
+                       quantile(lat, 50) * 1000, quantile(lat, 95) * 1000, quantile(lat, 99) * 1000,
+                       turns.messages / turns.seconds if turns.seconds else 0.0))
+    return out
+
+
+def report(rows: List[Row], startup: Dict[str, float], rss: Dict[str, Dict[str, float]],
+           args, command: str) -> str:
+    out = ["# Vitesse et mémoire : mesures", "",
+           f"{datetime.now().strftime('%Y-%m-%d %H:%M')} — commande : `{command}` — machine : "
+           f"{os.cpu_count()} cœurs, boucle locale ; {args.duration:.0f} s par palier.", "",
+           "| serveur | conversations simultanées | tour | réussis | erreurs | p50 (ms) | p95 (ms) "
+           "| p99 (ms) | messages/s (palier) |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append(f"| {r.server} | {r.level} | {r.kind} | {r.count} | {r.errors} | {r.p50:.0f} | "
+                   f"{r.p95:.0f} | {r.p99:.0f} | {r.rate:.1f} |")
+    out += ["", "## Rapports nous / plancher (p95)", "",
+            "| conversations simultanées | tour | nous p95 | plancher FAQ p95 | rapport | objectif |",
+            "|---|---|---|---|---|---|"]
+    floor = {r.level: r for r in rows if r.server == "plancher" and r.kind == "faq"}
+    for r in rows:
+        if r.server != "nous" or r.level not in floor or not floor[r.level].count:
+            continue
+        ratio = r.p95 / floor[r.level].p95 if floor[r.level].p95 else float("nan")
+        goal = 1.3 if r.kind == "faq" else 2.0
+        mark = "✓" if ratio <= goal else "✗"
+        out.append(f"| {r.level} | {r.kind} | {r.p95:.0f} ms | {floor[r.level].p95:.0f} ms | "
+                   f"{ratio:.2f} | ≤ {goal} {mark} |")
+    out += ["", "Le plancher n'a pas de serveur d'actions : les tours de demande sont comparés à ses "
+            "tours FAQ.", "", "## Démarrage et mémoire", "",
+            "| serveur | démarrage jusqu'à la première réponse | pic RSS par processus |", "|---|---|---|"]
+    for server, secs in startup.items():
+        peaks = ", ".join(f"{name} {mb:.0f} Mo" for name, mb in rss.get(server, {}).items())
+        out.append(f"| {server} | {secs:.1f} s | {peaks} |")
+    errors = sum(r.errors for r in rows)
+    out += ["", f"Erreurs au total : {errors}. Objectifs (issue 6) : FAQ ≤ 1,3 × le plancher au p95, "
+            "demandes ≤ 2 ×, zéro erreur à 50 conversations, pic RSS du serveur Rasa < 1,5 Go."]
+    return "\n".join(out) + "\n"
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="make bench", description="Mesures de vitesse et de mémoire.")
+    parser.add_argument("--duration", type=float, default=20.0, help="secondes par palier (20)")
+    parser.add_argument("--levels", default="1,10,50", help="conversations simultanées (1,10,50)")
+    parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "amper.tar.gz")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports")
+    parser.add_argument("--clients", type=int, default=3000, help="clients du planning importé")
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser.parse_args(argv)
+    levels = [int(x) for x in args.levels.split(",") if x.strip()]
+    if not args.model.exists():
+        print(f"Erreur : modèle introuvable ({args.model}). Lancez « make train ».", file=sys.stderr)
+        return 1
+    args.out.mkdir(parents=True, exist_ok=True)
+    command = "make bench" if not argv else "python -m bot.entrypoints.bench " + " ".join(argv)
+    from bot.chat.identity import mint_token
+
+    rows: List[Row] = []
+    startup: Dict[str, float] = {}
+    rss: Dict[str, Dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="amper-bench-") as tmp:
+        work = Path(tmp)
+        db_url = f"sqlite:///{work / 'amper.db'}"
+        subprocess.run([sys.executable, "-m", "bot.entrypoints.cli", "db", "upgrade"],
+                       env=dict(os.environ, AMPER_DATABASE_URL=db_url), cwd=str(PROJECT_ROOT),
+                       check=True, capture_output=True, timeout=300)
+        numbers = import_planning(db_url, args.clients, work)
+        tokens = {n: mint_token(n, secret=SECRET, ttl_seconds=24 * 3600) for n in numbers}
+        clients = list(reversed(numbers))
+
+        print("Nous : démarrage de la pile complète…", flush=True)
+        stack = Stack(StackConfig(rasa_port=free_port(), actions_port=free_port(), model=args.model,
+                                  var_dir=work / "ours", env={"AMPER_SECRET": SECRET,
+                                                              "AMPER_DATABASE_URL": db_url}))
+        t0 = time.monotonic()
+        try:
+            stack.start()
+            startup["nous"] = first_answer(stack.config.rest_url, t0 + STARTUP_TIMEOUT,
+                                           lambda: not stack.dead()) - t0
+            for level in levels:
+                for name, scenario in (("FAQ", faq_conversation), ("demande", request_conversation)):
+                    print(f"  {level} conversation(s) {name}, {args.duration:.0f} s…", flush=True)
+                    turns = asyncio.run(run_level(stack.config.rest_url, level, args.duration,
+                                                  scenario, clients=clients, tokens=tokens))
+                    rows += rows_of("nous", level, turns)
+            rss["nous"] = {name: peak_rss_mb(p.pid) for name, p in stack.procs.items()}
+        finally:
+            stack.stop()
+
+        print("Plancher : rasa run seul (sans actions, suivi en mémoire)…", flush=True)
+        floor = Floor(args.model, work)
+        try:
+            startup["plancher"] = floor.start()
+            for level in levels:
+                print(f"  {level} conversation(s) FAQ, {args.duration:.0f} s…", flush=True)
+                turns = asyncio.run(run_level(floor.url, level, args.duration, faq_conversation))
+                rows += rows_of("plancher", level, turns)
+            rss["plancher"] = {name: peak_rss_mb(pid) for name, pid in floor.pids().items()}
+        finally:
+            floor.stop()
+
+    text = report(rows, startup, rss, args, command)
+    (args.out / "bench.md").write_text(text, encoding="utf-8")
+    (args.out / "bench.json").write_text(json.dumps(
+        {"date": datetime.now().isoformat(timespec="seconds"), "command": command,
+         "rows": [r.__dict__ for r in rows], "startup_s": startup, "peak_rss_mb": rss},
+        ensure_ascii=False, indent=2), encoding="utf-8")
+    print(text)
+    print(f"Rapport : {args.out / 'bench.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
