@@ -164,11 +164,12 @@ def confusion_png(predictions: Sequence[Prediction], path: Path, title: str) -> 
     ax.set_yticklabels([short(x) for x in truths], fontsize=8)
     ax.set_xlabel("ce que l'assistant fait")
     ax.set_ylabel("intention attendue")
+    peak = max(max(row) for row in grid)
     for r, row in enumerate(grid):
         for c, n in enumerate(row):
             if n:
                 ax.text(c, r, str(n), ha="center", va="center", fontsize=7,
-                        color="white" if r == c else "crimson")
+                        color="crimson" if r != c else ("white" if n > peak / 2 else "black"))
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -257,6 +258,16 @@ def summary_md(columns: Dict[str, Scores], notes: List[str], errors: Sequence[Pr
     return "\n".join(out) + "\n"
 
 
+def quiet_rasa() -> None:
+    """Rasa's per-message debug lines would bury the results."""
+    import logging
+
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
+    logging.getLogger().setLevel(logging.WARNING)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="make eval", description="Mesures de compréhension (NLU).")
     parser.add_argument("--folds", type=int, default=5, help="plis de la validation croisée (5)")
@@ -271,6 +282,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"Erreur : modèle introuvable ({args.model}). Lancez « make train ».", file=sys.stderr)
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
+    quiet_rasa()
     command = "make eval" if not argv else "python -m bot.entrypoints.evaluate " + " ".join(argv)
     notes: List[str] = []
 

@@ -173,6 +173,11 @@ ACTION_CASES: List[Tuple[str, dict, Optional[str]]] = [
 ]
 
 
+for _case in CASES:
+    if not _case.rasa_run:
+        TALLY_NOTES.append(f"non exécuté (Rasa REST, {_case.name}) : {_case.rasa_issue}")
+
+
 def params(surface: str):
     out = []
     for case in CASES:
