@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
+import os
 import subprocess
 import sys
 import time
@@ -26,10 +26,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import yaml
-
 from bot.nlu.evaluation import (
-    FALLBACK, Example, ModelRunner, Prediction, Scores, folds, load_examples, outcome_of, score,
+    FALLBACK, Example, ModelRunner, Prediction, Scores, folds, load_examples, score,
     write_nlu,
 )
 from bot.settings import PROJECT_ROOT
@@ -125,7 +123,9 @@ def cross_validate(k: int, work: Path, config: Path) -> Tuple[List[Prediction], 
             [sys.executable, "-m", "rasa", "train", "nlu", "--config", str(config),
              "--nlu", str(fold_dir / "train.yml"), "--out", str(fold_dir),
              "--fixed-model-name", "m", "--quiet"],
-            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            # a cache of its own, apart from the project's .rasa/cache (make train)
+            env=dict(os.environ, RASA_CACHE_DIRECTORY=str(work / "cache")))
         if proc.returncode != 0:
             raise SystemExit(f"Erreur : l'entraînement du pli {i + 1} a échoué.\n{proc.stdout[-3000:]}")
         train_secs += time.monotonic() - t0
