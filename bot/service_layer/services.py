@@ -162,12 +162,17 @@ def preview_cancellation(uow, *, client_number: str, intervention_id: str, reaso
         sector = uow.repo.sector_for_client(intervention.client_number)
         decision = rules.decide_cancellation(intervention, str(client_number), reason, now,
                                              office_contact=sector.office_email if sector else None)
-        if not decision.allowed:
-            raise RuleRefused(decision)
-        existing = uow.repo.find_open_request(intervention.id, RequestKind.CANCELLATION)
-        if existing:
-            raise AlreadyRequested(existing)
+        _ensure_requestable(uow, intervention, RequestKind.CANCELLATION, decision)
         return decision
+
+
+def _ensure_requestable(uow, intervention, kind: RequestKind, decision: Decision) -> None:
+    """Raises unless the rules allow the request and none of that kind is already open."""
+    if not decision.allowed:
+        raise RuleRefused(decision)
+    existing = uow.repo.find_open_request(intervention.id, kind)
+    if existing:
+        raise AlreadyRequested(existing)
 
 
 def preview_schedule_change(uow, *, client_number: str, intervention_id: str,
@@ -179,11 +184,7 @@ def preview_schedule_change(uow, *, client_number: str, intervention_id: str,
         intervention = _load_intervention(uow, client_number, intervention_id)
         decision = rules.decide_schedule_change(intervention, str(client_number),
                                                 new_start, new_end, now)
-        if not decision.allowed:
-            raise RuleRefused(decision)
-        existing = uow.repo.find_open_request(intervention.id, RequestKind.SCHEDULE_CHANGE)
-        if existing:
-            raise AlreadyRequested(existing)
+        _ensure_requestable(uow, intervention, RequestKind.SCHEDULE_CHANGE, decision)
         return decision
 
 
@@ -248,11 +249,7 @@ def _create(uow, kind: RequestKind, client_number, intervention_id, channel, act
                 intervention = _load_intervention(uow, client_number, intervention_id)
                 sector = uow.repo.sector_for_client(intervention.client_number)
                 decision = decide(intervention, sector, now)
-                if not decision.allowed:
-                    raise RuleRefused(decision)
-                existing = uow.repo.find_open_request(intervention.id, kind)
-                if existing:
-                    raise AlreadyRequested(existing)
+                _ensure_requestable(uow, intervention, kind, decision)
                 request = _insert_request(uow, kind, intervention, sector, decision, channel,
                                           actor, now, idempotency_key, extra)
                 uow.commit()
