@@ -241,3 +241,44 @@ def abandoned() -> str:
 def situation_changed(message: str) -> str:
     return (f"Entre-temps, la situation a changé : {message} Je n'ai rien enregistré ; "
             "si vous le souhaitez, refaites votre demande.")
+
+
+# --- the chat channel (what a malformed or unanswered message gets) ------------------------
+
+def input_not_an_object() -> str:
+    return ("Requête invalide : envoyez un objet JSON avec « sender » (identifiant de "
+            "conversation) et « message » (votre texte).")
+
+
+def input_bad_sender(max_chars: int) -> str:
+    return (f"Identifiant de conversation invalide : un texte de 1 à {max_chars} caractères "
+            "est attendu.")
+
+
+def input_not_text() -> str:
+    return "Votre message doit être un texte."
+
+
+def input_empty() -> str:
+    return "Votre message est vide : écrivez votre question."
+
+
+def input_too_long(max_chars: int) -> str:
+    return (f"Votre message est trop long ({max_chars:,} caractères au plus).".replace(",", " ")
+            + " Pouvez-vous le raccourcir ou le découper ?")
+
+
+def input_bad_metadata() -> str:
+    return "Requête invalide : « metadata » doit être un objet JSON de petite taille."
+
+
+def actions_unavailable() -> str:
+    return ("Désolé, je ne peux pas traiter de demande d'annulation ou de changement pour le "
+            "moment : le service est momentanément indisponible. Merci de réessayer dans "
+            f"quelques minutes ou d'appeler le bureau au {office_phone()}. "
+            "Je peux toujours répondre à vos questions sur nos services.")
+
+
+def no_reply() -> str:
+    return ("Désolé, je n'ai pas pu traiter votre message. Pouvez-vous le reformuler ? "
+            f"Vous pouvez aussi {contact()}.")

@@ -104,12 +104,15 @@ class Floor:
         endpoints.pop("tracker_store", None)
         path = self.work / "endpoints-floor.yml"
         path.write_text(yaml.safe_dump(endpoints or {}), encoding="utf-8")
+        # Rasa's own REST channel: the floor carries none of our code.
+        credentials = self.work / "credentials-floor.yml"
+        credentials.write_text("rest:\n", encoding="utf-8")
         log = open(self.work / "floor.log", "ab")
         t0 = time.monotonic()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "rasa", "run", "-i", LOOPBACK, "-p", str(self.port),
              "--model", str(self.model), "--endpoints", str(path),
-             "--credentials", str(PROJECT_ROOT / "credentials.yml")],
+             "--credentials", str(credentials)],
             cwd=str(PROJECT_ROOT), stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()

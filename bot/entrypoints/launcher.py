@@ -23,6 +23,7 @@ import yaml
 from bot.settings import PROJECT_ROOT
 
 LOOPBACK = "127.0.0.1"
+RASA_MAX_BODY_BYTES = 64 * 1024
 
 
 def free_port() -> int:
@@ -108,8 +109,8 @@ class Stack:
         py = sys.executable
         self._spawn(
             "actions",
-            [py, "-m", "rasa_sdk", "--actions", "actions", "-p", str(cfg.actions_port)],
-            {"SANIC_HOST": LOOPBACK},
+            [py, "-m", "bot.entrypoints.action_server", "--port", str(cfg.actions_port)],
+            {},
         )
         self._spawn(
             "rasa",
@@ -121,7 +122,9 @@ class Stack:
                 "--endpoints", str(endpoints),
                 "--credentials", str(PROJECT_ROOT / "credentials.yml"),
             ],
-            {},
+            # Bodies over 64 KiB get a 413 before any parsing (a valid message is < 30 KiB).
+            {"SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY_BYTES),
+             "SANIC_FALLBACK_ERROR_FORMAT": "json"},
         )
         if cfg.dispatcher:
             # Forwards recorded requests to the sector offices (issue 5).
