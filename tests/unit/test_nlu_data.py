@@ -241,6 +241,35 @@ def test_heldout_does_not_leak_training_examples():
     assert not leaks, "held-out examples present in training:\n" + "\n".join(leaks)
 
 
+#: Held-out phrases of at least this many words may not have a near-copy in training.
+NEAR_COPY_MIN_WORDS = 4
+#: difflib ratio on the normalised texts at or above which two phrases are near-copies
+#: (measured: the closest honest pairs of the data sit at 0.88, e.g. a "vous" phrase and
+#: its "tu" twin; a copy with one word swapped scores above 0.9).
+NEAR_COPY_RATIO = 0.9
+
+
+def test_heldout_has_no_near_copy_in_training():
+    """A held-out phrase reworded by one word is still a leak: catch it too."""
+    import difflib
+
+    train = [(normalise(t), f"{f}:{i}", t) for f, i, t in all_training_examples() if normalise(t)]
+    leaks = []
+    for intent, examples in heldout_examples().items():
+        for text in examples:
+            key = normalise(text)
+            if len(key.split()) < NEAR_COPY_MIN_WORDS:
+                continue
+            matcher = difflib.SequenceMatcher(None, "", key)  # b (cached) = the held-out phrase
+            for other, where, raw in train:
+                matcher.set_seq1(other)
+                if (matcher.real_quick_ratio() >= NEAR_COPY_RATIO
+                        and matcher.quick_ratio() >= NEAR_COPY_RATIO
+                        and matcher.ratio() >= NEAR_COPY_RATIO):
+                    leaks.append(f"{intent}: {text!r} ~ {where}: {raw!r}")
+    assert not leaks, "held-out phrases with a near-copy in training:\n" + "\n".join(leaks)
+
+
 def test_normalise():
     assert normalise("  Où   TROUVER ma facture ?!") == "ou trouver ma facture"
     assert normalise("l'aide-ménagère") == "l aide menagere"
