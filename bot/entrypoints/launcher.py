@@ -115,7 +115,7 @@ class Stack:
         self._spawn(
             "rasa",
             [
-                py, "-m", "rasa", "run",
+                py, "-m", "bot.entrypoints.rasa_server", "run",
                 "-i", LOOPBACK,
                 "-p", str(cfg.rasa_port),
                 "--model", str(cfg.model),

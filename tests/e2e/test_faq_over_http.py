@@ -61,7 +61,9 @@ def test_conversation_is_stored_in_the_sql_tracker_store(stack, client):
     db = stack.config.var_dir / "tracker.db"
     with sqlite3.connect(db) as conn:
         count = conn.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?", (client.sender,)).fetchone()[0]
+        journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
     assert count > 0
+    assert journal == "wal"  # our tracker store (bot/adapters/tracker_store.py), not a fallback
 
 
 def test_a_restart_keeps_the_conversation(model_path, tmp_path):
