@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bot.entrypoints.launcher import LOOPBACK, Stack, StackConfig, free_port
+from bot.entrypoints.rasa_server import TF_ENV
 from bot.settings import PROJECT_ROOT
 
 FAQ_QUESTIONS = [
@@ -114,7 +115,8 @@ class Floor:
              "--model", str(self.model), "--endpoints", str(path),
              "--credentials", str(credentials)],
             cwd=str(PROJECT_ROOT), stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True)
+            stdin=subprocess.DEVNULL, start_new_session=True,
+            env=dict(os.environ, **TF_ENV))  # same TensorFlow settings as ours
         log.close()
         ready = first_answer(self.url, t0 + STARTUP_TIMEOUT, lambda: self.proc.poll() is None)
         return ready - t0
