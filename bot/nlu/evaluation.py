@@ -57,7 +57,8 @@ def outcome_of(parse: Dict[str, Any]) -> Tuple[str, float, Optional[float]]:
     if name == RETRIEVAL_INTENT:
         response = ((parse.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}).get("response") or {}
         key = response.get("intent_response_key") or RETRIEVAL_INTENT
-        return key, confidence, float(response.get("confidence") or 0.0)
+        # what FaqGate thresholds: P(faq) x P(this answer | faq)
+        return key, confidence, confidence * float(response.get("confidence") or 0.0)
     return name, confidence, None
 
 
@@ -79,7 +80,7 @@ def outcome_with_thresholds(
     if top["name"] != RETRIEVAL_INTENT:
         return top["name"]
     response = ((parse.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}).get("response") or {}
-    if float(response.get("confidence") or 0.0) < answer_threshold:
+    if top["confidence"] * float(response.get("confidence") or 0.0) < answer_threshold:
         return FALLBACK
     return response.get("intent_response_key") or RETRIEVAL_INTENT
 

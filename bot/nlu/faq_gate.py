@@ -85,7 +85,9 @@ class FaqGate(GraphComponent):
         selector = (message.get("response_selector") or {}).get(self.retrieval_intent)
         if not selector:
             return
-        confidence = float(selector.get("response", {}).get("confidence") or 0.0)
+        # The probability of this very answer: P(faq) x P(topic | faq).
+        answer = float(selector.get("response", {}).get("confidence") or 0.0)
+        confidence = float(intent.get("confidence") or 0.0) * answer
         if confidence >= self.threshold:
             return
         logger.debug(

@@ -1,0 +1,134 @@
+"""Chooses the ensemble weight and the thresholds by cross-validation on the training data.
+
+    .venv/bin/python benchmarks/ensemble_cv.py --folds 5          # train + sweep (~35 min)
+    .venv/bin/python benchmarks/ensemble_cv.py --sweep-only       # sweep saved parses
+
+Trains the project's NLU pipeline (config.yml) once per fold (stratified, seed 42),
+keeps every parse of the held-back fold — with what the linear classifier and
+DIET x ResponseSelector each said — in reports/tuning/ensemble/fold<i>.json, then
+replays the decision offline for every weight x intent threshold x answer
+threshold and writes reports/tuning/ensemble/sweep.md.  The held-out test set
+(tests/nlu/heldout.yml) is never used here.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.nlu.evaluation import (  # noqa: E402
+    Example, Prediction, folds, load_examples, outcome_with_thresholds, score, write_nlu,
+)
+from bot.nlu.linear_classifier import combine, rankings_from  # noqa: E402
+from bot.topics import RETRIEVAL_INTENT  # noqa: E402
+
+OUT = ROOT / "reports" / "tuning" / "ensemble"
+WEIGHTS = (0.0, 0.3, 0.5, 0.7, 0.85, 1.0)
+INTENT_THRESHOLDS = (0.3, 0.4, 0.5, 0.6)
+ANSWER_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
+AMBIGUITY = 0.1
+
+
+def train_and_parse(k: int) -> None:
+    from bot.nlu.evaluation import ModelRunner
+
+    examples = load_examples(ROOT / "data" / "nlu")
+    parts = folds(examples, k)
+    for i in range(k):
+        fold_dir = OUT / f"fold{i}"
+        fold_dir.mkdir(parents=True, exist_ok=True)
+        write_nlu([e for j, p in enumerate(parts) if j != i for e in p], fold_dir / "train.yml")
+        t0 = time.monotonic()
+        proc = subprocess.run(
+            [sys.executable, "-m", "rasa", "train", "nlu", "--config", str(ROOT / "config.yml"),
+             "--nlu", str(fold_dir / "train.yml"), "--out", str(fold_dir),
+             "--fixed-model-name", "m", "--quiet"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=dict(os.environ, RASA_CACHE_DIRECTORY=str(OUT / "cache")))
+        if proc.returncode != 0:
+            raise SystemExit(f"fold {i}: training failed\n{proc.stdout[-3000:]}")
+        runner = ModelRunner(fold_dir / "m.tar.gz")
+        rows = []
+        try:
+            for e in parts[i]:
+                parse = runner.parse(e.text)
+                rows.append({"text": e.text, "label": e.label,
+                             "linear": parse.get("linear_ranking") or [],
+                             "diet": parse.get("diet_ranking") or []})
+        finally:
+            runner.close()
+        (OUT / f"fold{i}.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+        print(f"fold {i + 1}/{k}: {time.monotonic() - t0:.0f} s", flush=True)
+
+
+def replay(row: dict, weight: float, intent_t: float, answer_t: float) -> str:
+    linear = {r["label"]: r["confidence"] for r in row["linear"]}
+    diet = {r["label"]: r["confidence"] for r in row["diet"]}
+    ranking, answers = rankings_from(combine(linear, diet, weight), RETRIEVAL_INTENT)
+    parse = {"intent": ranking[0], "intent_ranking": ranking,
+             "response_selector": {RETRIEVAL_INTENT: {"response": answers[0] if answers else {},
+                                                       "ranking": answers}}}
+    return outcome_with_thresholds(parse, intent_t, answer_t, AMBIGUITY)
+
+
+def sweep() -> str:
+    rows = []
+    for path in sorted(OUT.glob("fold*.json")):
+        rows += json.loads(path.read_text(encoding="utf-8"))
+    if not rows:
+        raise SystemExit("no saved parses: run without --sweep-only first")
+    results = []
+    for w, it, at in itertools.product(WEIGHTS, INTENT_THRESHOLDS, ANSWER_THRESHOLDS):
+        preds = [Prediction(Example(r["text"], r["label"]), replay(r, w, it, at), 0.0, None)
+                 for r in rows]
+        results.append((w, it, at, score(preds)))
+    lines = [f"# Ensemble: weight and thresholds ({len(rows)} phrases, cross-validation)", "",
+             "| linear weight | intent thr. | answer thr. | FAQ right | FAQ clarified | wrong FAQ "
+             "| OOS not answered | intent acc. |", "|---|---|---|---|---|---|---|---|"]
+    for w, it, at, s in results:
+        lines.append(f"| {w} | {it} | {at} | {s.faq_accuracy:.1%} | {s.faq_fallback_rate:.1%} | "
+                     f"{s.wrong_faq_answer_rate:.1%} | {s.oos_rejection_rate:.1%} | "
+                     f"{s.intent_accuracy:.1%} |")
+    ok = [r for r in results if r[3].wrong_faq_answer_rate <= 0.01]
+    best = (max(ok, key=lambda r: (r[3].faq_accuracy, r[3].oos_rejection_rate)) if ok
+            else min(results, key=lambda r: (r[3].wrong_faq_answer_rate, -r[3].faq_accuracy)))
+    w, it, at, s = best
+    lines += ["", f"Chosen (most FAQ answers right with ≤ 1 % wrong answers): linear weight {w}, "
+              f"intent threshold {it}, answer threshold {at} → {s.faq_accuracy:.1%} right, "
+              f"{s.wrong_faq_answer_rate:.1%} wrong, {s.oos_rejection_rate:.1%} out-of-scope "
+              "not answered."]
+    for w in WEIGHTS:
+        best_w = max((r for r in results if r[0] == w),
+                     key=lambda r: (r[3].wrong_faq_answer_rate <= 0.01, r[3].faq_accuracy
+                                    if r[3].wrong_faq_answer_rate <= 0.01 else -r[3].wrong_faq_answer_rate))
+        lines.append(f"- weight {w}: best {best_w[1]}/{best_w[2]} → {best_w[3].faq_accuracy:.1%} right, "
+                     f"{best_w[3].wrong_faq_answer_rate:.1%} wrong, "
+                     f"{best_w[3].oos_rejection_rate:.1%} OOS not answered")
+    text = "\n".join(lines) + "\n"
+    (OUT / "sweep.md").write_text(text, encoding="utf-8")
+    return text
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--sweep-only", action="store_true")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    if not args.sweep_only:
+        train_and_parse(args.folds)
+    text = sweep()
+    print("\n".join(text.splitlines()[-(len(WEIGHTS) + 2):]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
