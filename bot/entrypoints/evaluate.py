@@ -221,6 +221,7 @@ def summary_md(columns: Dict[str, Scores], notes: List[str], errors: Sequence[Pr
         ("Exactitude de l'intention", "intent_accuracy"),
         ("Questions FAQ : bonne réponse", "faq_accuracy"),
         ("Questions FAQ : clarification demandée", "faq_fallback_rate"),
+        ("Questions FAQ : bonne réponse, ou proposée parmi les 2 boutons", "faq_right_in_one_click"),
         ("Mauvaises réponses FAQ (tous messages)", "wrong_faq_answer_rate"),
         ("Hors sujet : pas de réponse FAQ", "oos_rejection_rate"),
         ("F1 macro", "macro_f1"),

@@ -35,6 +35,8 @@ class Prediction:
     outcome: str  # the FAQ key answered, or the intent acted on, or "nlu_fallback"
     intent_confidence: float
     answer_confidence: Optional[float]
+    #: on a fallback: the labels offered as "Vouliez-vous dire" buttons (bot.clarify)
+    offered: Tuple[str, ...] = ()
 
     @property
     def correct(self) -> bool:
@@ -96,6 +98,18 @@ def load_examples(path: Path) -> List[Example]:
     return examples
 
 
+def offered_labels(parse: Dict[str, Any]) -> Tuple[str, ...]:
+    """The labels behind the two clarification buttons the assistant would show."""
+    from bot.clarify import best_guesses
+    from bot.topics import topic_from_payload
+
+    labels = []
+    for guess in best_guesses(parse):
+        topic = topic_from_payload(guess.payload)
+        labels.append(f"{RETRIEVAL_INTENT}/{topic}" if topic else guess.payload.lstrip("/"))
+    return tuple(labels)
+
+
 class ModelRunner:
     """Loads a trained Rasa model once and parses phrases with it."""
 
@@ -111,8 +125,10 @@ class ModelRunner:
     def predict(self, examples: Iterable[Example]) -> List[Prediction]:
         predictions = []
         for example in examples:
-            outcome, intent_conf, answer_conf = outcome_of(self.parse(example.text))
-            predictions.append(Prediction(example, outcome, intent_conf, answer_conf))
+            parse = self.parse(example.text)
+            outcome, intent_conf, answer_conf = outcome_of(parse)
+            offered = offered_labels(parse) if outcome == FALLBACK else ()
+            predictions.append(Prediction(example, outcome, intent_conf, answer_conf, offered))
         return predictions
 
     def close(self) -> None:
@@ -126,6 +142,7 @@ class Scores:
     faq_total: int
     faq_accuracy: float             # FAQ questions answered with the right entry
     faq_fallback_rate: float        # FAQ questions sent to clarification
+    faq_right_in_one_click: float   # right answer at once, or among the 2 buttons offered
     wrong_faq_answer_rate: float    # all messages answered with a wrong FAQ entry
     oos_total: int
     oos_rejection_rate: float       # out-of-scope messages not answered with an FAQ entry
@@ -148,6 +165,8 @@ def score(predictions: Sequence[Prediction]) -> Scores:
         faq_total=len(faq),
         faq_accuracy=sum(p.correct for p in faq) / len(faq) if faq else 0.0,
         faq_fallback_rate=sum(p.outcome == FALLBACK for p in faq) / len(faq) if faq else 0.0,
+        faq_right_in_one_click=(sum(p.correct or (p.outcome == FALLBACK and p.example.label in p.offered)
+                                    for p in faq) / len(faq)) if faq else 0.0,
         wrong_faq_answer_rate=sum(p.wrong_faq_answer for p in predictions) / total if total else 0.0,
         oos_total=len(oos),
         oos_rejection_rate=sum(p.faq_answer is None for p in oos) / len(oos) if oos else 0.0,

@@ -3,13 +3,19 @@
 These bars are regression guards set just under what the current model measures
 (`make eval` prints the figures; the README records them), NOT the product goals.
 The held-out phrasings were written to be genuinely different from the training
-ones (other vocabulary, other structure), and the current pipeline (counts + word
-vectors, no sentence encoder) generalises to about two thirds of them.  Measured
-on 2026-11-26: FAQ answered right 66 %, wrong FAQ answers 8.3 % of all messages,
-top-level intent 76 %, out-of-scope not answered with an FAQ entry 97.5 %, worst
-topic 6/13; after adding undated request phrasings: 65 %, 4.7 %, 73 %, 97.5 %, worst
-topic 5/13 (small data changes move these figures by a few points).  The goals (issue 6: >= 97 % right, < 1 % wrong, >= 95 % rejected) are
-not met yet; raise these bars as the model improves, never lower them.
+ones (other vocabulary, other structure); a unit test refuses near-copies of them
+in the training data (tests/unit/test_nlu_data.py).
+
+Measured history (`python -m bot.entrypoints.evaluate --skip-cv`):
+- 2026-11-26 morning, DIET + ResponseSelector alone: FAQ right 65 %, wrong FAQ
+  answers 4.7 % of all messages, intent 73 %, out-of-scope not answered 97.5 %.
+- 2026-11-26 11:16, twice the training data and the linear classifier mixed with
+  DIET (bot/nlu/linear_classifier.py, weight and thresholds by cross-validation):
+  FAQ right 72.2 %, right at once or among the two clarification buttons 88.0 %,
+  wrong FAQ answers 1.2 % (3 of 254), intent 79.1 %, out-of-scope not answered
+  100 %, worst topic 7/13 (client_absent).
+The goals (issue 6: >= 97 % right, < 1 % wrong, >= 95 % rejected) are not all met;
+raise these bars as the model improves, never lower them.
 """
 from __future__ import annotations
 
@@ -40,15 +46,21 @@ def _errors(scores, predicate=lambda p: True):
 
 def test_faq_answers_are_right(scores):
     assert scores.faq_total >= 100
-    assert scores.faq_accuracy >= 0.60, _errors(scores, lambda p: p.example.is_faq)
+    assert scores.faq_accuracy >= 0.68, _errors(scores, lambda p: p.example.is_faq)
+
+
+def test_most_faq_questions_reach_the_right_answer_in_one_click(scores):
+    """Answered right at once, or the right topic is one of the two buttons offered."""
+    assert scores.faq_right_in_one_click >= 0.84, _errors(
+        scores, lambda p: p.example.is_faq and p.example.label not in p.offered)
 
 
 def test_wrong_faq_answers_are_rare(scores):
-    assert scores.wrong_faq_answer_rate <= 0.10, _errors(scores, lambda p: p.wrong_faq_answer)
+    assert scores.wrong_faq_answer_rate <= 0.025, _errors(scores, lambda p: p.wrong_faq_answer)
 
 
 def test_intent_accuracy(scores):
-    assert scores.intent_accuracy >= 0.68, _errors(scores)
+    assert scores.intent_accuracy >= 0.75, _errors(scores)
 
 
 def test_out_of_scope_rarely_gets_an_faq_answer(heldout_predictions):
@@ -66,4 +78,4 @@ def test_every_faq_topic_is_recognised_on_new_phrasings(heldout_predictions):
         mine = [p for p in heldout_predictions if p.example.label == label]
         assert len(mine) >= 12, label
         right = sum(p.correct for p in mine)
-        assert right / len(mine) >= 0.38, f"{label}: {right}/{len(mine)}"
+        assert right / len(mine) >= 0.5, f"{label}: {right}/{len(mine)}"
