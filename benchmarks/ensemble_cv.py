@@ -15,10 +15,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 from bot.nlu.evaluation import (  # noqa: E402
     Example, Prediction, folds, load_examples, outcome_with_thresholds, score, write_nlu,
 )
+from bot.entrypoints.evaluate import train_nlu_fold  # noqa: E402
 from bot.nlu.linear_classifier import combine, rankings_from  # noqa: E402
 from bot.topics import RETRIEVAL_INTENT  # noqa: E402
 
@@ -46,15 +44,7 @@ def train_and_parse(k: int) -> None:
         fold_dir = OUT / f"fold{i}"
         fold_dir.mkdir(parents=True, exist_ok=True)
         write_nlu([e for j, p in enumerate(parts) if j != i for e in p], fold_dir / "train.yml")
-        t0 = time.monotonic()
-        proc = subprocess.run(
-            [sys.executable, "-m", "rasa", "train", "nlu", "--config", str(ROOT / "config.yml"),
-             "--nlu", str(fold_dir / "train.yml"), "--out", str(fold_dir),
-             "--fixed-model-name", "m", "--quiet"],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env=dict(os.environ, RASA_CACHE_DIRECTORY=str(OUT / "cache")))
-        if proc.returncode != 0:
-            raise SystemExit(f"fold {i}: training failed\n{proc.stdout[-3000:]}")
+        seconds = train_nlu_fold(fold_dir, ROOT / "config.yml", OUT / "cache", f"du pli {i + 1}")
         runner = ModelRunner(fold_dir / "m.tar.gz")
         rows = []
         try:
@@ -66,7 +56,7 @@ def train_and_parse(k: int) -> None:
         finally:
             runner.close()
         (OUT / f"fold{i}.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
-        print(f"fold {i + 1}/{k}: {time.monotonic() - t0:.0f} s", flush=True)
+        print(f"fold {i + 1}/{k}: {seconds:.0f} s", flush=True)
 
 
 def replay(row: dict, weight: float, intent_t: float, answer_t: float) -> str:

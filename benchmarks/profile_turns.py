@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import os
 import subprocess
 import sys
 import tempfile
@@ -24,8 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.entrypoints.bench import (  # noqa: E402
-    SECRET, faq_conversation, import_planning, request_conversation, run_level)
-from bot.entrypoints.launcher import Stack, StackConfig, free_port  # noqa: E402
+    faq_conversation, prepared_stack, request_conversation, run_level)
 
 OUT = ROOT / "reports" / "profile"
 
@@ -59,19 +57,8 @@ def main() -> int:
     if not py_spy.exists():
         raise SystemExit("py-spy is missing: .venv/bin/pip install -c constraints.txt -e '.[bench]'")
     OUT.mkdir(parents=True, exist_ok=True)
-    from bot.chat.identity import mint_token
-
     with tempfile.TemporaryDirectory(prefix="amper-profile-") as tmp:
-        work = Path(tmp)
-        db_url = f"sqlite:///{work / 'amper.db'}"
-        subprocess.run([sys.executable, "-m", "bot.entrypoints.cli", "db", "upgrade"],
-                       env=dict(os.environ, AMPER_DATABASE_URL=db_url), cwd=str(ROOT),
-                       check=True, capture_output=True, timeout=300)
-        numbers = import_planning(db_url, 3000, work)
-        tokens = {n: mint_token(n, secret=SECRET, ttl_seconds=24 * 3600) for n in numbers}
-        stack = Stack(StackConfig(rasa_port=free_port(), actions_port=free_port(),
-                                  model=ROOT / "models" / "amper.tar.gz", var_dir=work / "ours",
-                                  env={"AMPER_SECRET": SECRET, "AMPER_DATABASE_URL": db_url}))
+        stack, numbers, tokens = prepared_stack(Path(tmp), ROOT / "models" / "amper.tar.gz", 3000)
         try:
             stack.start()
             scenario = faq_conversation if args.scenario == "faq" else request_conversation

@@ -296,6 +296,23 @@ def report(rows: List[Row], startup: Dict[str, float], rss: Dict[str, Dict[str, 
     return "\n".join(out) + "\n"
 
 
+def prepared_stack(work: Path, model: Path, clients: int):
+    """(stack not yet started, client numbers, their tokens): a store migrated in ``work``
+    with a planning of ``clients`` clients imported, as the bench and the profiler use it."""
+    from bot.chat.identity import mint_token
+
+    db_url = f"sqlite:///{work / 'amper.db'}"
+    subprocess.run([sys.executable, "-m", "bot.entrypoints.cli", "db", "upgrade"],
+                   env=dict(os.environ, AMPER_DATABASE_URL=db_url), cwd=str(PROJECT_ROOT),
+                   check=True, capture_output=True, timeout=300)
+    numbers = import_planning(db_url, clients, work)
+    tokens = {n: mint_token(n, secret=SECRET, ttl_seconds=24 * 3600) for n in numbers}
+    stack = Stack(StackConfig(rasa_port=free_port(), actions_port=free_port(), model=model,
+                              var_dir=work / "ours", env={"AMPER_SECRET": SECRET,
+                                                          "AMPER_DATABASE_URL": db_url}))
+    return stack, numbers, tokens
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description="Mesures de vitesse et de mémoire.")
     parser.add_argument("--duration", type=float, default=20.0, help="secondes par palier (20)")
@@ -313,25 +330,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
     command = "make bench" if not argv else "python -m bot.entrypoints.bench " + " ".join(argv)
-    from bot.chat.identity import mint_token
 
     rows: List[Row] = []
     startup: Dict[str, float] = {}
     rss: Dict[str, Dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="amper-bench-") as tmp:
         work = Path(tmp)
-        db_url = f"sqlite:///{work / 'amper.db'}"
-        subprocess.run([sys.executable, "-m", "bot.entrypoints.cli", "db", "upgrade"],
-                       env=dict(os.environ, AMPER_DATABASE_URL=db_url), cwd=str(PROJECT_ROOT),
-                       check=True, capture_output=True, timeout=300)
-        numbers = import_planning(db_url, args.clients, work)
-        tokens = {n: mint_token(n, secret=SECRET, ttl_seconds=24 * 3600) for n in numbers}
+        stack, numbers, tokens = prepared_stack(work, args.model, args.clients)
         clients = list(reversed(numbers))
 
         print("Nous : démarrage de la pile complète…", flush=True)
-        stack = Stack(StackConfig(rasa_port=free_port(), actions_port=free_port(), model=args.model,
-                                  var_dir=work / "ours", env={"AMPER_SECRET": SECRET,
-                                                              "AMPER_DATABASE_URL": db_url}))
         t0 = time.monotonic()
         try:
             stack.start()

@@ -108,6 +108,21 @@ class TfidfReference:
 # -- cross-validation -------------------------------------------------------------------------
 
 
+def train_nlu_fold(fold_dir: Path, config: Path, cache: Path, what: str = "") -> float:
+    """``rasa train nlu`` on fold_dir/train.yml into fold_dir/m.tar.gz; seconds taken."""
+    t0 = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "rasa", "train", "nlu", "--config", str(config),
+         "--nlu", str(fold_dir / "train.yml"), "--out", str(fold_dir),
+         "--fixed-model-name", "m", "--quiet"],
+        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        # a cache of its own, apart from the project's .rasa/cache (make train)
+        env=dict(os.environ, RASA_CACHE_DIRECTORY=str(cache)))
+    if proc.returncode != 0:
+        raise SystemExit(f"Erreur : l'entraînement {what} a échoué.\n{proc.stdout[-3000:]}")
+    return time.monotonic() - t0
+
+
 def cross_validate(k: int, work: Path, config: Path) -> Tuple[List[Prediction], float]:
     examples = load_examples(PROJECT_ROOT / "data" / "nlu")
     parts = folds(examples, k)
@@ -118,17 +133,7 @@ def cross_validate(k: int, work: Path, config: Path) -> Tuple[List[Prediction], 
         fold_dir.mkdir(parents=True, exist_ok=True)
         write_nlu([e for j, p in enumerate(parts) if j != i for e in p], fold_dir / "train.yml")
         print(f"  pli {i + 1}/{k} : entraînement NLU ({len(parts[i])} phrases réservées)…", flush=True)
-        t0 = time.monotonic()
-        proc = subprocess.run(
-            [sys.executable, "-m", "rasa", "train", "nlu", "--config", str(config),
-             "--nlu", str(fold_dir / "train.yml"), "--out", str(fold_dir),
-             "--fixed-model-name", "m", "--quiet"],
-            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            # a cache of its own, apart from the project's .rasa/cache (make train)
-            env=dict(os.environ, RASA_CACHE_DIRECTORY=str(work / "cache")))
-        if proc.returncode != 0:
-            raise SystemExit(f"Erreur : l'entraînement du pli {i + 1} a échoué.\n{proc.stdout[-3000:]}")
-        train_secs += time.monotonic() - t0
+        train_secs += train_nlu_fold(fold_dir, config, work / "cache", f"du pli {i + 1}")
         runner = ModelRunner(fold_dir / "m.tar.gz")
         try:
             predictions += runner.predict(parts[i])
