@@ -1,9 +1,10 @@
-"""NLU component: applies the FAQ confidence threshold to the response selector.
+"""NLU component: applies the FAQ confidence threshold to the FAQ answer itself.
 
 Rasa's FallbackClassifier only looks at the intent confidence.  A message can be
-confidently "faq" while the ResponseSelector hesitates between two answers; giving
+confidently "faq" while the answer selection hesitates between two topics; giving
 the top answer then is the costliest mistake (a wrong fact, said with assurance).
-This component, placed after the FallbackClassifier, turns such messages into
+This component, placed after the FallbackClassifier, thresholds the probability of
+the chosen answer, P(faq) x P(topic | faq), and turns uncertain messages into
 ``nlu_fallback`` so the clarification flow asks instead of guessing.
 
 It also resolves the clarification buttons' payloads (``faq:<topic>``): a click

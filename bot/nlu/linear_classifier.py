@@ -69,7 +69,9 @@ class LinearIntentClassifier(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
-            "C": 20.0,                 # inverse regularisation (chosen by cross-validation)
+            # inverse regularisation: 5-fold CV of this classifier alone on our data,
+            # C in {5, 20, 50}: 20 and 50 alike (89.6 / 89.8 % intent), 5 lower (89.4 %)
+            "C": 20.0,
             "char_ngram": [2, 5],      # character n-grams inside word boundaries
             "word_ngram": [1, 2],
             "vectors": "fr_core_news_md",  # "" to go without word vectors
