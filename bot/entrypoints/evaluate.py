@@ -108,6 +108,9 @@ class TfidfReference:
 # -- cross-validation -------------------------------------------------------------------------
 
 
+FRESH_HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "heldout_fresh.yml"
+
+
 def train_nlu_fold(fold_dir: Path, config: Path, cache: Path, what: str = "") -> float:
     """``rasa train nlu`` on fold_dir/train.yml into fold_dir/m.tar.gz; seconds taken."""
     t0 = time.monotonic()
@@ -298,11 +301,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     runner = ModelRunner(args.model)
     try:
         predictions = runner.predict(heldout)
+        fresh = runner.predict(load_examples(FRESH_HELDOUT)) if FRESH_HELDOUT.exists() else None
     finally:
         runner.close()
     notes.append(f"Jeu réservé ({args.heldout.relative_to(PROJECT_ROOT)}) analysé en "
                  f"{time.monotonic() - t0:.0f} s (chargement du modèle compris).")
     columns: Dict[str, Scores] = {"Rasa, jeu réservé": score(predictions)}
+    if fresh is not None:
+        columns["Rasa, 2e jeu réservé (écrit à l'aveugle)"] = score(fresh)
+        notes.append(f"2e jeu réservé ({FRESH_HELDOUT.relative_to(PROJECT_ROOT)}) : questions FAQ et "
+                     "hors sujet écrites sans voir l'entraînement ni le premier jeu réservé.")
 
     if not args.skip_cv:
         print(f"Validation croisée, {args.folds} plis (un entraînement NLU par pli)…", flush=True)
