@@ -50,24 +50,30 @@ def amper(env_url: str, *args: str) -> subprocess.CompletedProcess:
     return proc
 
 
-@pytest.fixture(scope="module")
-def planning(stack, tmp_path_factory):
-    """Import the planning into the stack's store; returns {(client, "24H"): start}."""
-    url = stack.config.env["AMPER_DATABASE_URL"]
+def import_planning(url: str, clients: dict, offsets: dict, directory) -> tuple:
+    """One-hour visits E<client>-<label> starting ``offsets`` from this hour, imported with
+    ``amper import-planning``; returns ({(client, label): start}, the command's output)."""
     base = datetime.now(PARIS).replace(minute=0, second=0, microsecond=0)
     starts = {}
     lines = ["intervention_id;client_id;client_name;sector;caregiver;start;end;service"]
-    for number, name in CLIENTS.items():
-        for label, offset in OFFSETS.items():
+    for number, name in clients.items():
+        for label, offset in offsets.items():
             start = base + offset
             starts[(number, label)] = start
             lines.append(f"E{number}-{label};{number};{name};Nord;Julie Martin;"
                          f"{start.isoformat(timespec='minutes')};"
                          f"{(start + timedelta(hours=1)).isoformat(timespec='minutes')};"
                          "Aide à domicile")
-    csv = tmp_path_factory.mktemp("planning") / "planning.csv"
+    csv = directory / "planning.csv"
     csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    out = amper(url, "import-planning", str(csv)).stdout
+    return starts, amper(url, "import-planning", str(csv)).stdout
+
+
+@pytest.fixture(scope="module")
+def planning(stack, tmp_path_factory):
+    """Import the planning into the stack's store; returns {(client, "24H"): start}."""
+    starts, out = import_planning(stack.config.env["AMPER_DATABASE_URL"], CLIENTS, OFFSETS,
+                                  tmp_path_factory.mktemp("planning"))
     assert f"{4 * len(CLIENTS)} intervention(s) créée(s)" in out
     return starts
 

@@ -27,18 +27,16 @@ import re
 import signal
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Callable, Dict, List, Optional, Tuple
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.domain.fr_format import format_date
 from tests.e2e.conftest import TALLY_NOTES, Client, make_stack, record
-from tests.e2e.test_requests_over_http import amper, button, texts, token
+from tests.e2e.test_requests_over_http import amper, button, import_planning, texts, token
 
 LOOPBACK = "127.0.0.1"
-PARIS = ZoneInfo("Europe/Paris")
 TIMEOUT = 120  # seconds for one HTTP exchange (a 1 MB message is slow to parse on 2 cores)
 
 # -- raw HTTP (urllib would refuse some of these bodies) --------------------------------------
@@ -271,21 +269,8 @@ def durable(model_path, tmp_path_factory):
     """A stack of its own (its servers get killed), with a planning imported."""
     var = tmp_path_factory.mktemp("durable")
     s = make_stack(model_path, var)
-    url = s.config.env["AMPER_DATABASE_URL"]
-    base = datetime.now(PARIS).replace(minute=0, second=0, microsecond=0)
-    starts: Dict[Tuple[str, str], datetime] = {}
-    lines = ["intervention_id;client_id;client_name;sector;caregiver;start;end;service"]
-    for number, name in DURABLE_CLIENTS.items():
-        for label, offset in (("24H", timedelta(hours=24)), ("72H", timedelta(hours=72))):
-            start = base + offset
-            starts[(number, label)] = start
-            lines.append(f"E{number}-{label};{number};{name};Nord;Julie Martin;"
-                         f"{start.isoformat(timespec='minutes')};"
-                         f"{(start + timedelta(hours=1)).isoformat(timespec='minutes')};"
-                         "Aide à domicile")
-    csv = var / "planning.csv"
-    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    amper(url, "import-planning", str(csv))
+    starts, _ = import_planning(s.config.env["AMPER_DATABASE_URL"], DURABLE_CLIENTS,
+                               {"24H": timedelta(hours=24), "72H": timedelta(hours=72)}, var)
     s.start()
     s.starts = starts
     yield s
