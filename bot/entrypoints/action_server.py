@@ -83,6 +83,8 @@ def create_app(package: str = "actions") -> Sanic:
         else:
             problem = call_problem(call)
         if problem is None:
+            if request.headers.get("Content-Encoding") != "deflate":
+                request.parsed_json = call  # the SDK reads request.json: parsed once
             return None
         name = call.get("next_action") if isinstance(call, dict) else None
         log.warning("rejected action call: %s", problem)
