@@ -36,13 +36,13 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.faq_gate import FALLBACK_INTENT
 from bot.topics import RETRIEVAL_INTENT
 
 logger = logging.getLogger(__name__)
 
 LINEAR_RANKING = "linear_ranking"
 DIET_RANKING = "diet_ranking"
-FALLBACK_INTENT = "nlu_fallback"
 MODEL_FILE = "linear.joblib"
 
 

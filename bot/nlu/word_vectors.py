@@ -42,6 +42,9 @@ class VectorTable:
     """
 
     def __init__(self, data: np.ndarray, keys: np.ndarray, rows: np.ndarray) -> None:
+        from spacy.strings import hash_string
+
+        self._hash = hash_string  # the 64-bit hash spaCy keys its vectors with
         order = np.argsort(keys)
         self.data = data
         self.keys = keys[order]
@@ -69,9 +72,7 @@ class VectorTable:
 
     def get(self, word: str) -> Optional[np.ndarray]:
         """The vector of ``word`` (exact string), or None."""
-        from spacy.strings import hash_string
-
-        key = np.uint64(hash_string(word))
+        key = np.uint64(self._hash(word))
         at = int(np.searchsorted(self.keys, key))
         if at < len(self.keys) and self.keys[at] == key:
             return self.data[self.rows[at]]
