@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bot.entrypoints.launcher import LOOPBACK, Stack, StackConfig, free_port
-from bot.entrypoints.rasa_server import TF_ENV
+from bot.entrypoints.rasa_server import RASA_ENV
 from bot.settings import PROJECT_ROOT
 
 FAQ_QUESTIONS = [
@@ -116,7 +116,7 @@ class Floor:
              "--credentials", str(credentials)],
             cwd=str(PROJECT_ROOT), stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,
-            env=dict(os.environ, **TF_ENV))  # same TensorFlow settings as ours
+            env=dict(os.environ, **RASA_ENV))  # same TensorFlow and allocator settings as ours
         log.close()
         ready = first_answer(self.url, t0 + STARTUP_TIMEOUT, lambda: self.proc.poll() is None)
         return ready - t0

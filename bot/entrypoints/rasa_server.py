@@ -11,11 +11,27 @@ server: Rasa 3.6 calls ``validate(result, schema)``, which checks the *schema it
 against the JSON-Schema meta-schema each time before checking the result.  The fix
 builds the validator once, checks the schema once, and validates each result against
 it: the same checks, the same error message, without the per-call meta-validation.
+
+Memory, measured by loading the model node by node (docs/measurements.md):
+
+- Rasa builds each TensorFlow model (DIET, ResponseSelector, TED) for *training* when it
+  loads it: it compiles it with an Adam optimizer and fits one example, so that the
+  variables exist before the saved weights are read.  The training graph, the gradients
+  and the optimizer's slots then stay in memory for nothing (~370 MB on our model).
+  ``load_for_inference`` reads the weights first (TensorFlow restores each variable when
+  it is created) and builds the variables with the one prediction Rasa runs anyway, then
+  checks that every variable of the model was restored from the file; if anything is
+  off it falls back to Rasa's own way.  Same predictions, to the last digit (tested).
+- ``SpacyNLP`` loads the spaCy model twice: once for the node that provides it, once for
+  the node that runs it (~160 MB).  ``load_model`` is made to reuse the loaded one.
 """
 from __future__ import annotations
 
 import functools
-from typing import Any, Dict, Text
+import logging
+from typing import Any, Dict, Optional, Text
+
+logger = logging.getLogger(__name__)
 
 
 @functools.lru_cache(maxsize=1)
@@ -45,20 +61,82 @@ def _validate_action_result(self, result: Dict[Text, Any]) -> bool:
         raise e
 
 
+def _rasa_load():
+    """Rasa's own ``RasaModel.load`` (the function under the classmethod)."""
+    from rasa.utils.tensorflow.models import RasaModel
+
+    return getattr(RasaModel, "_amper_original_load", RasaModel.load.__func__)
+
+
+def load_for_inference(cls, model_file_name: Text, model_data_example: Any,
+                       predict_data_example: Optional[Any] = None,
+                       finetune_mode: bool = False, *args: Any, **kwargs: Any):
+    """``RasaModel.load`` without the training graph (see the module's docstring)."""
+    original = _rasa_load()
+    if finetune_mode or predict_data_example is None or predict_data_example.is_empty():
+        return original(cls, model_file_name, model_data_example, predict_data_example,
+                        finetune_mode, *args, **kwargs)
+    model = cls(*args, **kwargs)
+    try:
+        status = model.load_weights(model_file_name)
+        status.expect_partial()  # the optimizer's slots in the file are not needed
+        model.run_inference(predict_data_example)  # creates (and restores) the variables
+        status.assert_existing_objects_matched()
+        if not model.weights:
+            raise ValueError("no variable was created")
+    except Exception as error:  # noqa: BLE001 - Rasa's way still works
+        logger.warning("Loading %s for inference only failed (%s); loading it as Rasa does.",
+                       cls.__name__, error)
+        return original(cls, model_file_name, model_data_example, predict_data_example,
+                        finetune_mode, *args, **kwargs)
+    return model
+
+
 def apply_fixes() -> None:
     from rasa.core.actions.action import RemoteAction
+    from rasa.nlu.utils.spacy_utils import SpacyNLP
+    from rasa.utils.tensorflow.models import RasaModel
 
-    RemoteAction._validate_action_result = _validate_action_result
+    if not hasattr(RemoteAction, "_amper_original_validate"):
+        RemoteAction._amper_original_validate = RemoteAction._validate_action_result
+        RemoteAction._validate_action_result = _validate_action_result
+    if not hasattr(RasaModel, "_amper_original_load"):
+        RasaModel._amper_original_load = RasaModel.load.__func__
+        RasaModel.load = classmethod(load_for_inference)
+    if not hasattr(SpacyNLP, "_amper_original_load_model"):
+        SpacyNLP._amper_original_load_model = SpacyNLP.load_model
+        SpacyNLP.load_model = staticmethod(functools.lru_cache(maxsize=4)(SpacyNLP.load_model))
+
+
+def undo_fixes() -> None:
+    """Rasa as shipped (tests compare both)."""
+    from rasa.core.actions.action import RemoteAction
+    from rasa.nlu.utils.spacy_utils import SpacyNLP
+    from rasa.utils.tensorflow.models import RasaModel
+
+    if hasattr(RemoteAction, "_amper_original_validate"):
+        RemoteAction._validate_action_result = RemoteAction._amper_original_validate
+        del RemoteAction._amper_original_validate
+    if hasattr(RasaModel, "_amper_original_load"):
+        RasaModel.load = classmethod(RasaModel._amper_original_load)
+        del RasaModel._amper_original_load
+    if hasattr(SpacyNLP, "_amper_original_load_model"):
+        SpacyNLP.load_model = staticmethod(SpacyNLP._amper_original_load_model)
+        del SpacyNLP._amper_original_load_model
 
 
 #: Environment for the Rasa process (also given to the bench's floor, for a fair ratio).
-TF_ENV = {"TF_ENABLE_ONEDNN_OPTS": "0"}
+#: ``MALLOC_ARENA_MAX=2``: glibc gives each thread that contends for the allocator its own
+#: arena (up to 8 per core); TensorFlow's thread pools made them grow to ~80 MB of peak
+#: RSS more on our model (1,747 -> 1,669 MB after 30 parses).  glibc reads it when the
+#: process starts, so the launcher passes it in the environment of the child process.
+RASA_ENV = {"TF_ENABLE_ONEDNN_OPTS": "0", "MALLOC_ARENA_MAX": "2"}
 
 
 def main() -> None:
     import os
 
-    for key, value in TF_ENV.items():
+    for key, value in RASA_ENV.items():
         os.environ.setdefault(key, value)  # before TensorFlow is imported
     apply_fixes()
     from rasa.__main__ import main as rasa_main

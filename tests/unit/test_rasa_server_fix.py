@@ -10,10 +10,9 @@ from bot.entrypoints import rasa_server
 
 @pytest.fixture()
 def patched():
-    original = RemoteAction._validate_action_result
     rasa_server.apply_fixes()
     yield RemoteAction("action_x", None)
-    RemoteAction._validate_action_result = original
+    rasa_server.undo_fixes()
 
 
 GOOD = {"events": [{"event": "slot", "name": "x", "value": 1}], "responses": [{"text": "ok"}]}
