@@ -222,11 +222,17 @@ class EnsembleCombiner(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"linear_weight": 0.7, "retrieval_intent": RETRIEVAL_INTENT}
+        return {"linear_weight": 0.7, "retrieval_intent": RETRIEVAL_INTENT,
+                # entries kept in each ranking of the parse (Rasa's DIET keeps 10 too):
+                # the parse is stored in every user event and sent to the action server
+                # with the whole tracker on each action call
+                "ranking_length": 10}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
+        config = {**self.get_default_config(), **config}
         self.weight = float(config["linear_weight"])
         self.retrieval_intent = config["retrieval_intent"]
+        self.ranking_length = max(1, int(config["ranking_length"]))
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
@@ -240,14 +246,17 @@ class EnsembleCombiner(GraphComponent):
                 continue
             diet = diet_distribution(message.data, self.retrieval_intent)
             # kept in the parse: what each model said (evaluation, staff answer aid)
+            top = self.ranking_length
             message.set(DIET_RANKING, [{"label": k, "confidence": float(p)} for k, p in
-                                       sorted(diet.items(), key=lambda kp: kp[1], reverse=True)],
+                                       sorted(diet.items(), key=lambda kp: kp[1], reverse=True)][:top],
                         add_to_output=True)
+            message.set(LINEAR_RANKING, (message.get(LINEAR_RANKING) or [])[:top], add_to_output=True)
             self._apply(message, combine(linear, diet, self.weight))
         return messages
 
     def _apply(self, message: Message, mixed: Dict[str, float]) -> None:
         ranking, topics = rankings_from(mixed, self.retrieval_intent)
+        ranking, topics = ranking[:self.ranking_length], topics[:self.ranking_length]
         message.set("intent", dict(ranking[0]), add_to_output=True)
         message.set("intent_ranking", ranking, add_to_output=True)
         if not topics:

@@ -59,6 +59,24 @@ def test_the_combiner_can_overrule_a_confident_diet():
     assert msg.get(DIET_RANKING)[0] == {"label": "faq/direct_hiring", "confidence": 1.0}
 
 
+def test_the_combiner_keeps_short_rankings_in_the_parse():
+    labels = {f"faq/t{i}": (i + 1) / 100 for i in range(8)}
+    labels.update({f"intent{i}": (i + 1) / 1000 for i in range(8)})
+    labels = dict(sorted(labels.items(), key=lambda kv: kv[1], reverse=True))  # as the classifier
+    msg = _message(labels, intent_ranking=[{"name": "faq", "confidence": 1.0}],
+                   response_selector={"faq": {"response": {"intent_response_key": "faq/t0",
+                                                           "confidence": 1.0},
+                                              "ranking": [{"intent_response_key": "faq/t0",
+                                                           "confidence": 1.0}]}})
+    EnsembleCombiner({"linear_weight": 0.5, "retrieval_intent": "faq",
+                      "ranking_length": 3}).process([msg])
+    assert [r["label"] for r in msg.get(LINEAR_RANKING)] == ["faq/t7", "faq/t6", "faq/t5"]
+    assert len(msg.get(DIET_RANKING)) == 1
+    assert [r["name"] for r in msg.get("intent_ranking")] == ["faq", "intent7", "intent6"]
+    topics = msg.get("response_selector")["faq"]["ranking"]
+    assert [t["intent_response_key"] for t in topics] == ["faq/t0", "faq/t7", "faq/t6"]  # DIET is sure of t0
+
+
 def test_the_combiner_leaves_messages_without_a_linear_ranking_alone():
     msg = Message(data={"text": "/inform", "intent": {"name": "inform", "confidence": 1.0}})
     EnsembleCombiner({"linear_weight": 0.7, "retrieval_intent": "faq"}).process([msg])
