@@ -14,6 +14,10 @@ Measured history (`python -m bot.entrypoints.evaluate --skip-cv`):
   FAQ right 72.2 %, right at once or among the two clarification buttons 88.0 %,
   wrong FAQ answers 1.2 % (3 of 254), intent 79.1 %, out-of-scope not answered
   100 %, worst topic 7/13 (client_absent).
+- 2026-11-26 13:19, +450 FAQ phrasings written by helpers who saw neither held-out
+  set (new vocabulary and sentence shapes): FAQ right 85.0 %, within one click 94.0 %,
+  wrong FAQ answers 0.4 % (1 of 254), intent 83.5 %, out-of-scope not answered 100 %.
+  Blind set: FAQ right 97.3 %, within one click 98.2 %, wrong 1.5 % (2 of 134).
 The goals (issue 6: >= 97 % right, < 1 % wrong, >= 95 % rejected) are not all met;
 raise these bars as the model improves, never lower them.
 """
@@ -46,21 +50,21 @@ def _errors(scores, predicate=lambda p: True):
 
 def test_faq_answers_are_right(scores):
     assert scores.faq_total >= 100
-    assert scores.faq_accuracy >= 0.68, _errors(scores, lambda p: p.example.is_faq)
+    assert scores.faq_accuracy >= 0.82, _errors(scores, lambda p: p.example.is_faq)
 
 
 def test_most_faq_questions_reach_the_right_answer_in_one_click(scores):
     """Answered right at once, or the right topic is one of the two buttons offered."""
-    assert scores.faq_right_in_one_click >= 0.84, _errors(
+    assert scores.faq_right_in_one_click >= 0.91, _errors(
         scores, lambda p: p.example.is_faq and p.example.label not in p.offered)
 
 
 def test_wrong_faq_answers_are_rare(scores):
-    assert scores.wrong_faq_answer_rate <= 0.025, _errors(scores, lambda p: p.wrong_faq_answer)
+    assert scores.wrong_faq_answer_rate <= 0.012, _errors(scores, lambda p: p.wrong_faq_answer)
 
 
 def test_intent_accuracy(scores):
-    assert scores.intent_accuracy >= 0.75, _errors(scores)
+    assert scores.intent_accuracy >= 0.80, _errors(scores)
 
 
 def test_out_of_scope_rarely_gets_an_faq_answer(heldout_predictions):
@@ -96,8 +100,8 @@ def fresh_scores(model_runner):
 
 def test_blind_set_faq_answers(fresh_scores):
     assert fresh_scores.faq_total >= 100
-    assert fresh_scores.faq_accuracy >= 0.92, _errors(fresh_scores, lambda p: p.example.is_faq)
-    assert fresh_scores.faq_right_in_one_click >= 0.95, _errors(fresh_scores, lambda p: p.example.is_faq)
+    assert fresh_scores.faq_accuracy >= 0.95, _errors(fresh_scores, lambda p: p.example.is_faq)
+    assert fresh_scores.faq_right_in_one_click >= 0.96, _errors(fresh_scores, lambda p: p.example.is_faq)
 
 
 def test_blind_set_wrong_answers_and_out_of_scope(fresh_scores):
