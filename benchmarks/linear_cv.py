@@ -1,0 +1,109 @@
+"""Cross-validates the linear classifier alone, in seconds, to tune its features.
+
+    .venv/bin/python benchmarks/linear_cv.py                       # current config
+    .venv/bin/python benchmarks/linear_cv.py --set lexicon=false   # a variant
+    .venv/bin/python benchmarks/linear_cv.py --set C=50 --set char_ngram=[2,4]
+
+Same stratified folds as benchmarks/ensemble_cv.py (seed 42) on data/nlu; spaCy
+tokenises as in the pipeline; only ``LinearIntentClassifier`` is trained, so a variant
+costs ~1 minute instead of ~40 for the whole pipeline.  Scores what the user would get
+with the linear model deciding alone, at the pipeline's thresholds (FallbackClassifier
+0.3 / ambiguity 0.1, FaqGate 0.6) and at the best of a small grid.  The held-out test
+sets are never used here.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.nlu.evaluation import Example, Prediction, folds, load_examples, score  # noqa: E402
+from benchmarks.ensemble_cv import replay  # noqa: E402
+
+INTENT_THRESHOLDS = (0.3, 0.4, 0.5)
+ANSWER_THRESHOLDS = (0.4, 0.5, 0.6, 0.7)
+
+
+def tokenised(texts):
+    from rasa.nlu.tokenizers.spacy_tokenizer import SpacyTokenizer
+    from rasa.nlu.utils.spacy_utils import SpacyNLP
+    from rasa.shared.nlu.training_data.message import Message
+
+    nlp = SpacyNLP.create({"model": "fr_core_news_sm"}, None, None, None)
+    tokenizer = SpacyTokenizer(SpacyTokenizer.get_default_config())
+    messages = [Message(data={"text": t}) for t in texts]
+    nlp.process(messages, nlp.provide())
+    tokenizer.process(messages)
+    return messages
+
+
+def run(config_overrides: dict, k: int) -> list:
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.nlu.linear_classifier import LINEAR_RANKING, LinearIntentClassifier
+
+    class InMemory(LinearIntentClassifier):
+        def _persist(self) -> None:
+            pass
+
+    examples = load_examples(ROOT / "data" / "nlu")
+    messages = {id(e): m for e, m in zip(examples, tokenised([e.text for e in examples]))}
+    config = {**LinearIntentClassifier.get_default_config(), **config_overrides}
+    rows = []
+    for i, part in enumerate(folds(examples, k)):
+        train = [e for j, p in enumerate(folds(examples, k)) if j != i for e in p]
+        train_messages = []
+        for e in train:
+            m = Message(data=dict(messages[id(e)].data))
+            m.set("intent", e.label)
+            train_messages.append(m)
+        classifier = InMemory(config, None, None)
+        classifier.train(TrainingData(training_examples=train_messages))
+        test_messages = [Message(data=dict(messages[id(e)].data)) for e in part]
+        classifier.process(test_messages)
+        for e, m in zip(part, test_messages):
+            rows.append({"text": e.text, "label": e.label, "linear": m.get(LINEAR_RANKING), "diet": []})
+    return rows
+
+
+def report(rows: list) -> str:
+    lines = []
+    for it, at in itertools.product(INTENT_THRESHOLDS, ANSWER_THRESHOLDS):
+        preds = [Prediction(Example(r["text"], r["label"]), replay(r, 1.0, it, at), 0.0, None)
+                 for r in rows]
+        s = score(preds)
+        lines.append((it, at, s))
+    out = []
+    for it, at, s in lines:
+        mark = " <- pipeline thresholds" if (it, at) == (0.3, 0.6) else ""
+        out.append(f"  thr {it}/{at}: FAQ right {s.faq_accuracy:.1%}, wrong {s.wrong_faq_answer_rate:.1%}, "
+                   f"OOS not answered {s.oos_rejection_rate:.1%}, intent {s.intent_accuracy:.1%}{mark}")
+    return "\n".join(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON")
+    args = parser.parse_args()
+    overrides = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        overrides[key] = json.loads(value)
+    started = time.time()
+    rows = run(overrides, args.folds)
+    print(f"linear classifier alone, {args.folds}-fold CV, {len(rows)} phrases, "
+          f"overrides {overrides or 'none'} ({time.time() - started:.0f} s)")
+    print(report(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
