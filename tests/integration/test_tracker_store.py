@@ -39,6 +39,33 @@ def test_saved_turns_come_back_in_order_and_survive_a_new_store(tmp_path):
     assert asyncio.run(store.retrieve("nobody")) is None
 
 
+def test_rows_are_the_ones_rasas_store_writes(tmp_path):
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import SlotSet
+
+    tracker = DialogueStateTracker("client-1", [])
+    ours, rasas = _store(tmp_path / "ours.db"), SQLTrackerStore(
+        domain=Domain.empty(), dialect="sqlite", db=str(tmp_path / "rasa.db"), host=None)
+    for i in range(3):
+        tracker.update(UserUttered(f"message {i}", intent={"name": "greet", "confidence": 0.9},
+                                   parse_data={"intent": {"name": "greet", "confidence": 0.9},
+                                               "text": f"message {i}"}))
+        tracker.update(SlotSet("x", i))
+        tracker.update(ActionExecuted("action_listen"))
+        for store in (ours, rasas):
+            asyncio.run(store.save(tracker))
+    columns = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
+
+    def rows(store):
+        with store.session_scope() as session:
+            return [tuple(getattr(r, c) for c in columns)
+                    for r in session.query(store.SQLEvent).order_by(store.SQLEvent.id)]
+
+    assert rows(ours) == rows(rasas)
+    assert len(rows(ours)) == 9
+    assert [r[3] for r in rows(ours)][0] == "greet"
+
+
 @pytest.mark.postgres
 def test_postgresql_keeps_rasas_engine_and_works(pg_database):
     from sqlalchemy.engine import make_url
