@@ -18,6 +18,10 @@ Measured history (`python -m bot.entrypoints.evaluate --skip-cv`):
   set (new vocabulary and sentence shapes): FAQ right 85.0 %, within one click 94.0 %,
   wrong FAQ answers 0.4 % (1 of 254), intent 83.5 %, out-of-scope not answered 100 %.
   Blind set: FAQ right 97.3 %, within one click 98.2 %, wrong 1.5 % (2 of 134).
+- 2026-11-26 13:53, +250 formal/oral/third-party FAQ phrasings and +237 basics, requests
+  and out-of-scope phrasings (same blind protocol; lines within difflib 0.85 of a
+  held-out phrase removed): FAQ right 87.2 %, within one click 97.0 %, wrong 0.4 %,
+  intent 85.4 %. Blind set: FAQ right 97.3 %, wrong 1.5 %, intent 93.3 % (was 95.5 %).
 The goals (issue 6: >= 97 % right, < 1 % wrong, >= 95 % rejected) are not all met;
 raise these bars as the model improves, never lower them.
 """
@@ -50,12 +54,12 @@ def _errors(scores, predicate=lambda p: True):
 
 def test_faq_answers_are_right(scores):
     assert scores.faq_total >= 100
-    assert scores.faq_accuracy >= 0.82, _errors(scores, lambda p: p.example.is_faq)
+    assert scores.faq_accuracy >= 0.85, _errors(scores, lambda p: p.example.is_faq)
 
 
 def test_most_faq_questions_reach_the_right_answer_in_one_click(scores):
     """Answered right at once, or the right topic is one of the two buttons offered."""
-    assert scores.faq_right_in_one_click >= 0.91, _errors(
+    assert scores.faq_right_in_one_click >= 0.95, _errors(
         scores, lambda p: p.example.is_faq and p.example.label not in p.offered)
 
 
@@ -64,7 +68,7 @@ def test_wrong_faq_answers_are_rare(scores):
 
 
 def test_intent_accuracy(scores):
-    assert scores.intent_accuracy >= 0.80, _errors(scores)
+    assert scores.intent_accuracy >= 0.83, _errors(scores)
 
 
 def test_out_of_scope_rarely_gets_an_faq_answer(heldout_predictions):
