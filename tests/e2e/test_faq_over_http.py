@@ -30,6 +30,14 @@ def test_servers_listen_on_loopback_only(stack):
         assert addresses <= loopback, f"port {port} listens on {addresses}"
 
 
+def test_the_rasa_server_gets_the_measured_memory_settings(stack):
+    pid = stack.procs["rasa"].pid
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        env = dict(item.split(b"=", 1) for item in f.read().split(b"\0") if b"=" in item)
+    assert env.get(b"MALLOC_ARENA_MAX") == b"2"
+    assert env.get(b"TF_ENABLE_ONEDNN_OPTS") == b"0"
+
+
 def test_cesu_question_gets_the_payment_facts(client):
     text = client.text("je peux payer en CESU ?")
     for fact in ("prélèvement automatique", "chèque bancaire", "CESU", "préfinancés"):

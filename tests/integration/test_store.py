@@ -268,3 +268,25 @@ def test_store_unreachable_raises_store_unavailable(tmp_path):
     uow = SqlAlchemyUnitOfWork(f"sqlite:///{tmp_path}/file/amper.db")
     with pytest.raises((StoreUnavailable, OSError)):
         services.list_requests(uow)
+
+
+def test_a_sqlite_file_keeps_its_connections_in_a_pool(tmp_path):
+    from sqlalchemy import text
+    from sqlalchemy.pool import QueuePool
+
+    from bot.adapters.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'pool.db'}")
+    assert isinstance(engine.pool, QueuePool)
+    with engine.connect() as conn:
+        first = conn.connection.dbapi_connection
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    with engine.connect() as conn:
+        assert conn.connection.dbapi_connection is first  # reused, PRAGMAs not run again
+    memory = make_engine("sqlite://")
+    with memory.begin() as conn:  # an in-memory database stays one database
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    with memory.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 0
+    engine.dispose()
+    memory.dispose()
