@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/ensemble_cv.py --folds 5          # train + sweep (~35 min)
     .venv/bin/python benchmarks/ensemble_cv.py --sweep-only       # sweep saved parses
+    .venv/bin/python benchmarks/ensemble_cv.py --folds 5 --only 4,5  # finish a stopped run
 
 Trains the project's NLU pipeline (config.yml) once per fold (stratified, seed 42),
 keeps every parse of the held-back fold — with what the linear classifier and
@@ -38,12 +39,14 @@ ANSWER_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 AMBIGUITY = 0.1
 
 
-def train_and_parse(k: int) -> None:
+def train_and_parse(k: int, only: list | None = None) -> None:
     from bot.nlu.evaluation import ModelRunner
 
     examples = load_examples(ROOT / "data" / "nlu")
     parts = folds(examples, k)
     for i in range(k):
+        if only is not None and i not in only:
+            continue
         fold_dir = OUT / f"fold{i}"
         fold_dir.mkdir(parents=True, exist_ok=True)
         write_nlu([e for j, p in enumerate(parts) if j != i for e in p], fold_dir / "train.yml")
@@ -114,10 +117,13 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--sweep-only", action="store_true")
+    parser.add_argument("--only", type=lambda s: [int(x) - 1 for x in s.split(",")],
+                        help="train and parse these folds only (1-based, e.g. 4,5): finishes a "
+                             "stopped run; the sweep reads every saved fold")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     if not args.sweep_only:
-        train_and_parse(args.folds)
+        train_and_parse(args.folds, args.only)
     text = sweep()
     print("\n".join(text.splitlines()[-(len(WEIGHTS) + 2):]))
     return 0
