@@ -224,7 +224,7 @@ def goal_met(name: str, value: float) -> bool:
 
 
 def summary_md(columns: Dict[str, Scores], notes: List[str], errors: Sequence[Prediction],
-               command: str) -> str:
+               command: str, other_errors: Optional[Dict[str, Sequence[Prediction]]] = None) -> str:
     rows = [
         ("Exactitude de l'intention", "intent_accuracy"),
         ("Questions FAQ : bonne réponse", "faq_accuracy"),
@@ -258,13 +258,21 @@ def summary_md(columns: Dict[str, Scores], notes: List[str], errors: Sequence[Pr
     out += [f"- {note}" for note in notes]
     out += ["", "![Matrice de confusion](nlu-confusion.png)", "",
             "![Histogramme des confiances](nlu-confidence.png)", "",
-            "## Erreurs sur le jeu réservé", "",
-            "| phrase | attendu | obtenu | confiance |", "|---|---|---|---|"]
+            "## Erreurs sur le jeu réservé", ""]
+    out += _errors_table(errors)
+    if other_errors:
+        for title, more in other_errors.items():
+            out += ["", f"## Erreurs : {title}", ""] + _errors_table(more)
+    return "\n".join(out) + "\n"
+
+
+def _errors_table(errors: Sequence[Prediction]) -> List[str]:
+    out = ["| phrase | attendu | obtenu | confiance |", "|---|---|---|---|"]
     for p in errors:
         text = p.example.text.replace("|", "\\|")
         out.append(f"| {text} | {short(p.example.label)} | {short(p.outcome)} | "
                    f"{p.intent_confidence:.2f} |")
-    return "\n".join(out) + "\n"
+    return out
 
 
 def quiet_rasa() -> None:
@@ -335,7 +343,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     confusion_png(predictions, args.out / "nlu-confusion.png", "Jeu réservé : intention attendue / issue")
     confidence_png(predictions, args.out / "nlu-confidence.png", "Jeu réservé : confiance de l'intention")
     (args.out / "nlu-summary.md").write_text(
-        summary_md(columns, notes, main_scores.errors, command), encoding="utf-8")
+        summary_md(columns, notes, main_scores.errors, command,
+                   {"2e jeu réservé (écrit à l'aveugle)": score(fresh).errors} if fresh else None),
+        encoding="utf-8")
     (args.out / "nlu-metrics.json").write_text(json.dumps(
         {"date": datetime.now().isoformat(timespec="seconds"), "command": command,
          "columns": {k: metrics(v) for k, v in columns.items()}, "tfidf_threshold": threshold},
