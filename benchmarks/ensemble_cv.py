@@ -1,6 +1,6 @@
 """Chooses the ensemble weight and the thresholds by cross-validation on the training data.
 
-    .venv/bin/python benchmarks/ensemble_cv.py --folds 5          # train + sweep (~35 min)
+    .venv/bin/python benchmarks/ensemble_cv.py --folds 5          # train + sweep (~65 min)
     .venv/bin/python benchmarks/ensemble_cv.py --sweep-only       # sweep saved parses
     .venv/bin/python benchmarks/ensemble_cv.py --folds 5 --only 4,5  # finish a stopped run
 
