@@ -315,8 +315,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     notes.append(f"Jeu réservé ({args.heldout.relative_to(PROJECT_ROOT)}) analysé en "
                  f"{time.monotonic() - t0:.0f} s (chargement du modèle compris).")
     columns: Dict[str, Scores] = {"Rasa, jeu réservé": score(predictions)}
+    fresh_title = "2e jeu réservé (écrit à l'aveugle)"
     if fresh is not None:
-        columns["Rasa, 2e jeu réservé (écrit à l'aveugle)"] = score(fresh)
+        columns[f"Rasa, {fresh_title}"] = score(fresh)
         notes.append(f"2e jeu réservé ({FRESH_HELDOUT.relative_to(PROJECT_ROOT)}) : questions FAQ et "
                      "hors sujet écrites sans voir l'entraînement ni le premier jeu réservé.")
 
@@ -344,7 +345,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     confidence_png(predictions, args.out / "nlu-confidence.png", "Jeu réservé : confiance de l'intention")
     (args.out / "nlu-summary.md").write_text(
         summary_md(columns, notes, main_scores.errors, command,
-                   {"2e jeu réservé (écrit à l'aveugle)": score(fresh).errors} if fresh else None),
+                   {fresh_title: columns[f"Rasa, {fresh_title}"].errors} if fresh else None),
         encoding="utf-8")
     (args.out / "nlu-metrics.json").write_text(json.dumps(
         {"date": datetime.now().isoformat(timespec="seconds"), "command": command,

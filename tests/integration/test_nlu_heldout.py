@@ -27,7 +27,8 @@ Measured history (`python -m bot.entrypoints.evaluate --skip-cv`):
   linear weight 0.5 -> 0.7 chosen by 5-fold cross-validation on the 2,945 phrases before
   (reports/tuning/ensemble/sweep.md: most right answers with <= 1 % wrong; 0.5 held
   1.4 % wrong). FAQ right 82.7 % (more clarifications), within one click 98.5 %, wrong
-  0.0 %, intent 85.0 %. Blind set: FAQ right 96.4 %, wrong 1.5 %, intent 97.0 %.
+  0.0 %, intent 85.0 %. Blind set: FAQ right 96.4 %, wrong 1.5 %, intent 97.8 % (its
+  "tu es un robot ou un humain" moved from out_of_scope to bot_challenge, where it belongs).
 The goals (issue 6: >= 97 % right, < 1 % wrong, >= 95 % rejected) are not all met;
 raise these bars as the model improves.  Lower one only for a trade chosen on
 cross-validation (never on these sets), recorded above: at 16:51 the FAQ-right bar went
