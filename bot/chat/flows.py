@@ -105,9 +105,9 @@ def cleared_slots(kind: Optional[str] = None) -> Dict[str, Any]:
 # =============================================================================================
 
 def start_request(kind: str, turn: Turn, planning: Planning) -> Result:
-    """Before the form: check identity and planning, pre-fill what the message says.
+    """Check identity and planning, pre-fill what the first message says.
 
-    Sets ``can_request``; the form starts only when it is True."""
+    Sets ``can_request``: False when no request is possible now (see :func:`open_request`)."""
     res = Result(slots=cleared_slots())
     res.slots["misunderstood"] = 0.0
     who = turn.identity
@@ -143,6 +143,27 @@ def start_request(kind: str, turn: Turn, planning: Planning) -> Result:
         res.say(choice.say)
         res.slots["candidate_ids"] = [i.external_id for i in choice.candidates[:BUTTONS_LIMIT]]
     return res
+
+
+def open_request(kind: str, turn: Turn, planning: Planning) -> Result:
+    """The form's activation: :func:`start_request`, then the check of what it pre-filled.
+
+    When no request is possible (not identified, nothing planned, store down) the form ends
+    at once (``requested_slot`` None) after saying why.  One call instead of a separate
+    start action followed by the activation's validation."""
+    start = start_request(kind, turn, planning)
+    if not start.slots.get("can_request"):
+        start.slots[REQUESTED_SLOT] = None
+        return start
+    prefilled = {name: value for name, value in start.slots.items()
+                 if name in FORM_SLOTS[kind] and value is not None}
+    extracted = {**turn.extracted, **prefilled}
+    if not extracted:
+        return start  # nothing to check yet: the form asks its first question
+    checked = validate_step(kind, replace(turn, slots={**turn.slots, **start.slots},
+                                          extracted=extracted), planning)
+    return Result(slots={**start.slots, **checked.slots},
+                  replies=start.replies + checked.replies)
 
 
 def _choose_for_change(text: str, upcoming: Sequence[Intervention], now: datetime):
@@ -185,7 +206,7 @@ def validate_step(kind: str, turn: Turn, planning: Planning) -> Result:
     Returns the validated value (or None) for every extracted slot, plus any other slot the
     message fills (corrections, several details at once).  Ends the form by setting
     ``requested_slot`` to None when nothing more can be done (identity lost, store down,
-    rule refusal); the closing action then records nothing."""
+    rule refusal).  :func:`step` closes the form after the confirmation."""
     res = Result(slots={name: None for name in turn.extracted})
     who = turn.identity
     if who is None:
@@ -193,7 +214,7 @@ def validate_step(kind: str, turn: Turn, planning: Planning) -> Result:
     try:
         upcoming = planning.upcoming(who, turn.now)
     except StoreUnavailable:
-        return _end(res, kind, wording.store_down_reading())
+        return _end(res, kind, _store_down(kind, turn))
     state = _State(kind, turn, planning, who, upcoming, res)
     try:
         if kind == CANCELLATION:
@@ -201,16 +222,42 @@ def validate_step(kind: str, turn: Turn, planning: Planning) -> Result:
         else:
             state.schedule_change()
     except StoreUnavailable:
-        return _end(res, kind, wording.store_down_reading())
+        return _end(res, kind, _store_down(kind, turn))
     if state.ended:
         return res
     state.count_misses()
     return res
 
 
+def _store_down(kind: str, turn: Turn) -> str:
+    """At the confirmation, the client must hear that nothing was recorded."""
+    if turn.requested == CONFIRM_SLOT[kind]:
+        return wording.store_down_recording()
+    return wording.store_down_reading()
+
+
+def step(kind: str, turn: Turn, planning: Planning) -> Result:
+    """One message inside the form: :func:`validate_step`, then, once the client has
+    answered the confirmation with every detail known, :func:`finish` in the same call
+    (records only after an explicit yes) and the form ends."""
+    res = validate_step(kind, turn, planning)
+    if REQUESTED_SLOT in res.slots:  # the validation ended the form
+        return res
+    slots = {**turn.slots, **res.slots}
+    if slots.get(CONFIRM_SLOT[kind]) not in (YES, NO):
+        return res
+    if any(slots.get(name) is None for name in FORM_SLOTS[kind]):
+        return res  # cannot happen through the form's order; the form asks what is missing
+    closing = finish(kind, replace(turn, slots=slots), planning)
+    return Result(slots={**res.slots, **closing.slots, REQUESTED_SLOT: None},
+                  replies=res.replies + closing.replies)
+
+
 def _end(res: Result, kind: str, message: str) -> Result:
     res.say(message)
     res.slots.update(cleared_slots(kind))
+    res.slots["can_request"] = None
+    res.slots["misunderstood"] = 0.0
     res.slots[REQUESTED_SLOT] = None
     return res
 

@@ -153,12 +153,12 @@ CASES: List[Case] = [
 ACTION_CASES: List[Tuple[str, dict, Optional[str]]] = [
     ("action-inconnue", {"next_action": "action_nope", "tracker": {}, "domain": {}}, None),
     ("nom-nombre", {"next_action": 5, "tracker": {}, "domain": {}}, None),
-    ("sans-tracker", {"next_action": "action_finish_request", "sender_id": "x"}, None),
-    ("tracker-chaine", {"next_action": "action_finish_request", "tracker": "x", "domain": {}}, None),
-    ("tracker-vide", {"next_action": "action_start_request", "tracker": {}, "domain": {}}, None),
-    ("slots-liste", {"next_action": "action_finish_request", "domain": {}, "tracker": {
+    ("sans-tracker", {"next_action": "validate_cancellation_form", "sender_id": "x"}, None),
+    ("tracker-chaine", {"next_action": "validate_cancellation_form", "tracker": "x", "domain": {}}, None),
+    ("tracker-vide", {"next_action": "validate_schedule_change_form", "tracker": {}, "domain": {}}, None),
+    ("slots-liste", {"next_action": "validate_cancellation_form", "domain": {}, "tracker": {
         "sender_id": "x", "slots": [1], "latest_message": {}, "events": []}}, None),
-    ("confirmation-sans-rien", {"next_action": "action_finish_request", "domain": {}, "tracker": {
+    ("confirmation-sans-rien", {"next_action": "validate_cancellation_form", "domain": {}, "tracker": {
         "sender_id": "x", "slots": {}, "latest_message": {"text": "oui", "metadata": {"auth": "faux"}},
         "events": []}}, None),
 ]

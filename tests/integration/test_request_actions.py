@@ -78,10 +78,31 @@ def tracker(text, *, intent="inform", entities=None, slots=None, extracted=None,
         "metadata": {"auth": auth} if auth else {},
         "message_id": message_id,
     }
-    evts = list(events) + [{"event": "user", "text": text, "parse_data": latest}]
+    evts = list(events)
+    if active_loop and {"event": "active_loop", "name": active_loop} not in evts:
+        evts.append({"event": "active_loop", "name": active_loop})  # running before the message
+    evts += [{"event": "user", "text": text, "parse_data": latest}]
     evts += [{"event": "slot", "name": k, "value": v} for k, v in (extracted or {}).items()]
     return Tracker(sender, values, latest, evts, False, None,
                    {"name": active_loop} if active_loop else {}, "action_listen")
+
+
+def open_form(text, intent="request_cancellation", **kw):
+    """The form's activation, as Rasa calls it: the validation action, loop not yet active."""
+    action = actions.ValidateCancellationForm() if intent == "request_cancellation" \
+        else actions.ValidateScheduleChangeForm()
+    return run(action, tracker(text, intent=intent, **kw))
+
+
+def confirm(text, slots, *, intent="affirm", form="cancellation_form", **kw):
+    """The answer to the confirmation question, inside the form (where it is recorded)."""
+    kind = "cancellation" if form == "cancellation_form" else "schedule_change"
+    action = actions.ValidateCancellationForm() if form == "cancellation_form" \
+        else actions.ValidateScheduleChangeForm()
+    slot = f"{kind}_confirmed"
+    before = {k: v for k, v in slots.items() if k != slot}
+    return run(action, tracker(text, intent=intent, slots=before, extracted={slot: text},
+                               requested=slot, active_loop=form, **kw))
 
 
 def run(action, trk):
@@ -102,15 +123,14 @@ def rows(store):
 
 
 CANCEL_LOOP = [{"event": "active_loop", "name": "cancellation_form"}]
-CHANGE_LOOP = [{"event": "active_loop", "name": "schedule_change_form"}]
 
 
 # --- identity ----------------------------------------------------------------------------
 
 def test_without_a_token_nothing_starts_and_the_way_to_log_in_is_given(store):
-    slots, msgs = run(actions.ActionStartRequest(),
-                      tracker("je ne serai pas là demain", intent="request_cancellation"))
+    slots, msgs = open_form("je ne serai pas là demain")
     assert slots["can_request"] is False
+    assert slots["requested_slot"] is None  # the form ends at once
     assert "connectez-vous" in texts(msgs) and "01 99 88 77 66" in texts(msgs)
 
 
@@ -122,36 +142,59 @@ def test_without_a_token_nothing_starts_and_the_way_to_log_in_is_given(store):
     mint_token("1001", secret=SECRET, role="staff"),  # staff without a login
 ])
 def test_an_invalid_or_expired_token_counts_as_no_token(store, bad):
-    slots, _ = run(actions.ActionStartRequest(),
-                   tracker("annuler demain", intent="request_cancellation", auth=bad))
+    slots, _ = open_form("annuler demain", auth=bad)
     assert slots["can_request"] is False
 
 
 def test_a_token_on_an_older_message_does_not_count(store):
     older = [{"event": "user", "text": "bonjour", "metadata": {"auth": token()}}]
-    slots, _ = run(actions.ActionStartRequest(),
-                   tracker("annuler demain", intent="request_cancellation", events=older))
+    slots, _ = open_form("annuler demain", events=older)
     assert slots["can_request"] is False
 
 
 # --- cancellation ------------------------------------------------------------------------
 
 def test_the_first_message_names_the_intervention(store):
-    slots, msgs = run(actions.ActionStartRequest(),
-                      tracker("je ne serai pas là demain", intent="request_cancellation",
-                              auth=token()))
+    slots, msgs = open_form("je ne serai pas là demain", auth=token())
     assert slots["can_request"] is True
     assert slots["intervention_id"] == "I-24H"
     assert slots["cancellation_reason"] is None  # "pas là" is not a stated reason
+    assert "requested_slot" not in slots  # the form goes on: it asks for the reason
     assert msgs == []
 
 
 def test_the_first_message_can_also_give_a_medical_reason(store):
-    slots, _ = run(actions.ActionStartRequest(),
-                   tracker("je suis hospitalisée, annulez jeudi", intent="request_cancellation",
-                           auth=token()))
+    slots, _ = open_form("je suis hospitalisée, annulez jeudi", auth=token())
     assert slots["intervention_id"] == "I-72H"
     assert slots["cancellation_reason"] == "hospitalisation"
+    # checked at once: the decision is ready for the confirmation question
+    assert slots["decision_code"] == "cancellation_free"
+    assert "jeudi 5 mars" in slots["request_summary"]
+
+
+def test_the_activation_is_recognised_as_rasa_sends_it(store):
+    """At activation Rasa's tracker already shows the loop active, after the message."""
+    trk = tracker("je suis malade, annulez demain", intent="request_cancellation", auth=token())
+    trk.events.append({"event": "active_loop", "name": "cancellation_form"})
+    trk.active_loop = {"name": "cancellation_form"}
+    slots, msgs = run(actions.ValidateCancellationForm(), trk)
+    assert slots["can_request"] is True and slots["intervention_id"] == "I-24H"
+    assert slots["cancellation_reason"] == "maladie" and slots["decision_code"]
+
+
+def test_back_to_the_form_after_a_question_nothing_is_checked_again(store):
+    slots, msgs = run(actions.ValidateCancellationForm(),
+                      tracker("je peux payer en CESU ?", intent="faq", auth=token(),
+                              slots={"intervention_id": "I-24H"},
+                              requested="cancellation_reason", active_loop="cancellation_form"))
+    assert slots == {} and msgs == []
+
+
+def test_nothing_planned_ends_the_form_at_once(store):
+    slots, msgs = open_form("annulez demain", auth=token("9999"))
+    assert slots["can_request"] is False and slots["requested_slot"] is None
+    assert "intervention" in texts(msgs)
+    assert rows(store) == []
 
 
 def test_the_intervention_question_lists_upcoming_ones_as_buttons(store):
@@ -277,9 +320,7 @@ def _confirmed_cancel(iid="I-24H", reason="maladie", code="cancellation_exemptio
 
 
 def test_yes_records_once_and_a_replay_does_not_duplicate(store):
-    trk = tracker("oui", intent="affirm", slots=_confirmed_cancel(), auth=token(),
-                  events=CANCEL_LOOP, message_id="msg-42")
-    slots, msgs = run(actions.ActionFinishRequest(), trk)
+    slots, msgs = confirm("oui", _confirmed_cancel(), auth=token(), message_id="msg-42")
     said = texts(msgs)
     [request] = rows(store)
     assert request.reference in said and "sera transmise à votre bureau de secteur" in said
@@ -287,43 +328,40 @@ def test_yes_records_once_and_a_replay_does_not_duplicate(store):
     assert request.intervention_external_id == "I-24H" and request.exemption_pending
     assert request.channel.value == "web" and request.reason.value == "maladie"
     assert slots["intervention_id"] is None and slots["cancellation_confirmed"] is None
+    assert slots["requested_slot"] is None  # the form ends
     # the same confirmation replayed (network retry): same reference, no second row
-    _, again = run(actions.ActionFinishRequest(), trk)
+    _, again = confirm("oui", _confirmed_cancel(), auth=token(), message_id="msg-42")
     assert request.reference in texts(again) and "déjà enregistrée" in texts(again)
     assert len(rows(store)) == 1
 
 
 def test_no_records_nothing(store):
-    before = _confirmed_cancel() | {"cancellation_confirmed": "no"}
-    _, msgs = run(actions.ActionFinishRequest(), tracker("non", intent="deny", slots=before,
-                                                         auth=token(), events=CANCEL_LOOP))
+    slots, msgs = confirm("non", _confirmed_cancel(), intent="deny", auth=token())
     assert "je n'enregistre rien" in texts(msgs)
+    assert slots["requested_slot"] is None
     assert rows(store) == []
 
 
 def test_staff_act_for_the_client_by_phone(store):
     staff = token("1001", role="staff", staff="jdupuis")
-    run(actions.ActionFinishRequest(), tracker("oui", intent="affirm", slots=_confirmed_cancel(),
-                                               auth=staff, events=CANCEL_LOOP))
+    confirm("oui", _confirmed_cancel(), auth=staff)
     [request] = rows(store)
     assert request.channel.value == "phone" and request.actor == "jdupuis"
     assert request.client_number == "1001"
 
 
 def test_confirmation_without_a_valid_token_records_nothing(store):
-    _, msgs = run(actions.ActionFinishRequest(), tracker("oui", intent="affirm",
-                                                         slots=_confirmed_cancel(),
-                                                         events=CANCEL_LOOP))
+    slots, msgs = confirm("oui", _confirmed_cancel())
     assert "rien n'a été enregistré" in texts(msgs)
+    assert slots["requested_slot"] is None
     assert rows(store) == []
 
 
 def test_store_unreachable_is_never_a_false_success(store, monkeypatch, tmp_path):
     monkeypatch.setenv("AMPER_DATABASE_URL", f"sqlite:///{tmp_path / 'missing' / 'dir' / 'x.db'}")
-    _, msgs = run(actions.ActionFinishRequest(), tracker("oui", intent="affirm",
-                                                         slots=_confirmed_cancel(),
-                                                         auth=token(), events=CANCEL_LOOP))
+    slots, msgs = confirm("oui", _confirmed_cancel(), auth=token())
     said = texts(msgs)
+    assert slots["requested_slot"] is None
     assert "n'a pas pu être enregistrée" in said and "01 99 88 77 66" in said
     assert "référence" not in said
 
@@ -338,8 +376,7 @@ def test_stop_abandons_and_clears(store):
 
 
 def test_a_second_cancellation_of_the_same_intervention_is_refused_with_the_reference(store):
-    run(actions.ActionFinishRequest(), tracker("oui", intent="affirm", slots=_confirmed_cancel(),
-                                               auth=token(), events=CANCEL_LOOP))
+    confirm("oui", _confirmed_cancel(), auth=token())
     [first] = rows(store)
     slots, msgs = _validate_cancel("demain", {"intervention_id": "demain"},
                                    requested="intervention_id")
@@ -356,18 +393,16 @@ def _validate_change(text, extracted, slots=None, requested=None, **kw):
 
 
 def test_change_first_message_with_old_and_new_time(store):
-    slots, _ = run(actions.ActionStartRequest(),
-                   tracker("à 10 h au lieu de 9 h samedi", intent="request_schedule_change",
-                           auth=token()))
+    slots, _ = open_form("à 10 h au lieu de 9 h samedi", intent="request_schedule_change",
+                         auth=token())
     assert slots["intervention_id"] == "I-5D"
     assert slots["new_date"] == "2026-03-07" and slots["new_start_time"] == "10:00"
     assert slots["new_end_time"] is None
 
 
 def test_change_day_names_the_intervention_and_the_time_is_the_new_one(store):
-    slots, _ = run(actions.ActionStartRequest(),
-                   tracker("pouvez-vous décaler mardi 17 mars à 15h30 ?",
-                           intent="request_schedule_change", auth=token()))
+    slots, _ = open_form("pouvez-vous décaler mardi 17 mars à 15h30 ?",
+                         intent="request_schedule_change", auth=token())
     assert slots["intervention_id"] == "I-15D"
     assert slots["new_date"] == "2026-03-17" and slots["new_start_time"] == "15:30"
 
@@ -423,8 +458,7 @@ def test_change_out_of_notice_is_offered_as_a_request_the_office_may_refuse(stor
     done = {"intervention_id": "I-5D", "new_date": "2026-03-07", "new_start_time": "14:00",
             "new_end_time": "15:00", "schedule_change_confirmed": "yes",
             "decision_code": "schedule_change_out_of_notice"}
-    _, msgs = run(actions.ActionFinishRequest(), tracker("oui", intent="affirm", slots=done,
-                                                         auth=token(), events=CHANGE_LOOP))
+    _, msgs = confirm("oui", done, form="schedule_change_form", auth=token())
     [request] = rows(store)
     assert request.out_of_notice and request.new_start == datetime(2026, 3, 7, 14, tzinfo=PARIS)
     assert request.reference in texts(msgs) and "hors délai" in texts(msgs)

@@ -44,7 +44,7 @@ def test_invisible_characters_are_removed_and_text_is_nfc():
     assert clean_text("ligne 1\nligne 2") == "ligne 1\nligne 2"
 
 
-GOOD_CALL = {"next_action": "action_finish_request", "domain": {},
+GOOD_CALL = {"next_action": "validate_cancellation_form", "domain": {},
              "tracker": {"sender_id": "x", "slots": {}, "latest_message": {}, "events": [{}]}}
 
 
