@@ -9,6 +9,7 @@ STAMP   := $(VENV)/.installed
 MODEL   := models/amper.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
                    bot/nlu/faq_gate.py bot/nlu/word_vectors.py bot/nlu/linear_classifier.py \
+                   bot/nlu/sentence_encoder.py \
                    bot/topics.py
 
 .PHONY: help install train run test test-fast validate eval bench lock clean

@@ -3,6 +3,13 @@
     .venv/bin/python benchmarks/ensemble_cv.py --folds 5          # train + sweep (~65 min)
     .venv/bin/python benchmarks/ensemble_cv.py --sweep-only       # sweep saved parses
     .venv/bin/python benchmarks/ensemble_cv.py --folds 5 --only 4,5  # finish a stopped run
+    .venv/bin/python benchmarks/ensemble_cv.py --linear-set sentence_encoder='"use"'  # ~3 min
+
+``--linear-set KEY=JSON`` tries a variant of the linear classifier without retraining
+DIET: it retrains only the linear model on the same folds (benchmarks/linear_cv.py) and
+replays the sweep with its rankings in place of the saved ones; DIET's saved rankings
+stay valid because EnsembleCombiner runs after both models and DIET never sees the
+linear model.  The sweep then goes to sweep-linear.md.
 
 Trains the project's NLU pipeline (config.yml) once per fold (stratified, seed 42),
 keeps every parse of the held-back fold — with what the linear classifier and
@@ -75,12 +82,32 @@ def replay(row: dict, weight: float, intent_t: float, answer_t: float) -> str:
     return outcome_with_thresholds(parse, intent_t, answer_t, AMBIGUITY)
 
 
-def sweep() -> str:
+def saved_rows() -> list:
     rows = []
     for path in sorted(OUT.glob("fold*.json")):
         rows += json.loads(path.read_text(encoding="utf-8"))
     if not rows:
         raise SystemExit("no saved parses: run without --sweep-only first")
+    return rows
+
+
+def with_linear(rows: list, overrides: dict, k: int) -> list:
+    """The saved rows with the rankings of a retrained linear variant (top 10, as parsed)."""
+    from benchmarks.linear_cv import run
+
+    fresh = {}
+    for r in run(overrides, k):
+        fresh.setdefault((r["text"], r["label"]), []).append(r["linear"][:10])
+    out = []
+    for r in rows:
+        ranked = fresh.get((r["text"], r["label"]))
+        if not ranked:
+            raise SystemExit(f"phrase not in the current data: {r['text']!r} (re-run the folds)")
+        out.append({**r, "linear": ranked.pop()})
+    return out
+
+
+def sweep(rows: list, path: Path = OUT / "sweep.md") -> str:
     results = []
     for w, it, at in itertools.product(WEIGHTS, INTENT_THRESHOLDS, ANSWER_THRESHOLDS):
         preds = [Prediction(Example(r["text"], r["label"]), replay(r, w, it, at), 0.0, None)
@@ -109,7 +136,7 @@ def sweep() -> str:
                      f"{best_w[3].wrong_faq_answer_rate:.1%} wrong, "
                      f"{best_w[3].oos_rejection_rate:.1%} OOS not answered")
     text = "\n".join(lines) + "\n"
-    (OUT / "sweep.md").write_text(text, encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return text
 
 
@@ -120,11 +147,23 @@ def main() -> int:
     parser.add_argument("--only", type=lambda s: [int(x) - 1 for x in s.split(",")],
                         help="train and parse these folds only (1-based, e.g. 4,5): finishes a "
                              "stopped run; the sweep reads every saved fold")
+    parser.add_argument("--linear-set", action="append", default=[], metavar="KEY=JSON",
+                        help="replay with a retrained linear variant (DIET's saved rankings kept)")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    if not args.sweep_only:
-        train_and_parse(args.folds, args.only)
-    text = sweep()
+    if args.linear_set:
+        overrides = {}
+        for item in args.linear_set:
+            key, _, value = item.partition("=")
+            overrides[key] = json.loads(value)
+        rows = with_linear(saved_rows(), overrides, args.folds)
+        text = sweep(rows, OUT / "sweep-linear.md")
+        text = text.replace("cross-validation)", f"cross-validation, linear {overrides})", 1)
+        (OUT / "sweep-linear.md").write_text(text, encoding="utf-8")
+    else:
+        if not args.sweep_only:
+            train_and_parse(args.folds, args.only)
+        text = sweep(saved_rows())
     print("\n".join(text.splitlines()[-(len(WEIGHTS) + 2):]))
     return 0
 

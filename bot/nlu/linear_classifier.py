@@ -75,6 +75,10 @@ class LinearIntentClassifier(GraphComponent):
             "char_ngram": [2, 5],      # character n-grams inside word boundaries
             "word_ngram": [1, 2],
             "vectors": "fr_core_news_md",  # "" to go without word vectors
+            # sentence embedding appended to the features ("" for none; the only one
+            # known is bot.nlu.sentence_encoder.NAME)
+            "sentence_encoder": "",
+            "sentence_scale": 1.0,
             "random_seed": 42,
         }
 
@@ -127,8 +131,16 @@ class LinearIntentClassifier(GraphComponent):
 
         texts = [m.get(TEXT) or "" for m in messages]
         chars, words = self.model["chars"], self.model["words"]
-        return hstack([chars.transform(texts), words.transform(texts),
-                       csr_matrix(self._vectors(messages))]).tocsr()
+        parts = [chars.transform(texts), words.transform(texts), csr_matrix(self._vectors(messages))]
+        if self.config.get("sentence_encoder"):
+            from bot.nlu.sentence_encoder import NAME, encode
+
+            if self.config["sentence_encoder"] != NAME:
+                raise ValueError(f"unknown sentence_encoder {self.config['sentence_encoder']!r}, "
+                                 f"known: {NAME!r}")
+            scale = float(self.config.get("sentence_scale", 1.0))
+            parts.append(csr_matrix(encode(texts) * scale))
+        return hstack(parts).tocsr()
 
     # -- training ------------------------------------------------------------------------
     def train(self, training_data: TrainingData) -> Resource:

@@ -29,6 +29,13 @@ Measured history (`python -m bot.entrypoints.evaluate --skip-cv`):
   1.4 % wrong). FAQ right 82.7 % (more clarifications), within one click 98.5 %, wrong
   0.0 %, intent 85.0 %. Blind set: FAQ right 96.4 %, wrong 1.5 %, intent 97.8 % (its
   "tu es un robot ou un humain" moved from out_of_scope to bot_challenge, where it belongs).
+- 2026-11-27 03:21, a multilingual sentence embedding (Google's USE v3, shipped in a
+  package: bot/nlu/sentence_encoder.py) added to the linear classifier's features, C 20 -> 50,
+  both chosen by 5-fold cross-validation of the whole decision (FAQ right 86.7 -> 90.9 %,
+  wrong 0.8 -> 0.9 %; no held-out set involved): FAQ right 91.7 %, within one click 99.2 %,
+  wrong 0.0 %, intent 91.7 %.  Blind set: FAQ right 97.3 %, within one click 98.2 %,
+  wrong 1.5 % (the same 2 phrases), intent 98.5 %.  Bars raised: FAQ right 0.80 -> 0.89,
+  one click 0.97 -> 0.98, intent 0.83 -> 0.89, blind FAQ right 0.95 -> 0.96.
 The goals (issue 6: >= 97 % right, < 1 % wrong, >= 95 % rejected) are not all met;
 raise these bars as the model improves.  Lower one only for a trade chosen on
 cross-validation (never on these sets), recorded above: at 16:51 the FAQ-right bar went
@@ -64,12 +71,12 @@ def _errors(scores, predicate=lambda p: True):
 
 def test_faq_answers_are_right(scores):
     assert scores.faq_total >= 100
-    assert scores.faq_accuracy >= 0.80, _errors(scores, lambda p: p.example.is_faq)
+    assert scores.faq_accuracy >= 0.89, _errors(scores, lambda p: p.example.is_faq)
 
 
 def test_most_faq_questions_reach_the_right_answer_in_one_click(scores):
     """Answered right at once, or the right topic is one of the two buttons offered."""
-    assert scores.faq_right_in_one_click >= 0.97, _errors(
+    assert scores.faq_right_in_one_click >= 0.98, _errors(
         scores, lambda p: p.example.is_faq and p.example.label not in p.offered)
 
 
@@ -78,7 +85,7 @@ def test_wrong_faq_answers_are_rare(scores):
 
 
 def test_intent_accuracy(scores):
-    assert scores.intent_accuracy >= 0.83, _errors(scores)
+    assert scores.intent_accuracy >= 0.89, _errors(scores)
 
 
 def test_out_of_scope_rarely_gets_an_faq_answer(heldout_predictions):
@@ -114,7 +121,7 @@ def fresh_scores(model_runner):
 
 def test_blind_set_faq_answers(fresh_scores):
     assert fresh_scores.faq_total >= 100
-    assert fresh_scores.faq_accuracy >= 0.95, _errors(fresh_scores, lambda p: p.example.is_faq)
+    assert fresh_scores.faq_accuracy >= 0.96, _errors(fresh_scores, lambda p: p.example.is_faq)
     assert fresh_scores.faq_right_in_one_click >= 0.96, _errors(fresh_scores, lambda p: p.example.is_faq)
 
 
