@@ -196,7 +196,7 @@ def confidence_png(predictions: Sequence[Prediction], path: Path, title: str) ->
     bins = [i / 20 for i in range(21)]
     ax.hist([right, wrong], bins=bins, stacked=True, color=["seagreen", "crimson"],
             label=[f"bonne issue ({len(right)})", f"mauvaise issue ou clarification ({len(wrong)})"])
-    ax.set_xlabel("confiance de l'intention (DIET)")
+    ax.set_xlabel("confiance de l'intention (décision combinée : linéaire + DIET)")
     ax.set_ylabel("messages")
     ax.set_title(title, fontsize=10)
     ax.legend()
