@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/ensemble_cv.py --folds 5          # train + sweep (~65 min)
     .venv/bin/python benchmarks/ensemble_cv.py --sweep-only       # sweep saved parses
     .venv/bin/python benchmarks/ensemble_cv.py --folds 5 --only 4,5  # finish a stopped run
-    .venv/bin/python benchmarks/ensemble_cv.py --linear-set sentence_encoder='"use"'  # ~3 min
+    .venv/bin/python benchmarks/ensemble_cv.py --linear-set C=50  # ~3 min
 
 ``--linear-set KEY=JSON`` tries a variant of the linear classifier without retraining
 DIET: it retrains only the linear model on the same folds (benchmarks/linear_cv.py) and
@@ -107,13 +107,13 @@ def with_linear(rows: list, overrides: dict, k: int) -> list:
     return out
 
 
-def sweep(rows: list, path: Path = OUT / "sweep.md") -> str:
+def sweep(rows: list, path: Path = OUT / "sweep.md", variant: str = "") -> str:
     results = []
     for w, it, at in itertools.product(WEIGHTS, INTENT_THRESHOLDS, ANSWER_THRESHOLDS):
         preds = [Prediction(Example(r["text"], r["label"]), replay(r, w, it, at), 0.0, None)
                  for r in rows]
         results.append((w, it, at, score(preds)))
-    lines = [f"# Ensemble: weight and thresholds ({len(rows)} phrases, cross-validation)", "",
+    lines = [f"# Ensemble: weight and thresholds ({len(rows)} phrases, cross-validation{variant})", "",
              "| linear weight | intent thr. | answer thr. | FAQ right | FAQ clarified | wrong FAQ "
              "| OOS not answered | intent acc. |", "|---|---|---|---|---|---|---|---|"]
     for w, it, at, s in results:
@@ -156,10 +156,8 @@ def main() -> int:
         for item in args.linear_set:
             key, _, value = item.partition("=")
             overrides[key] = json.loads(value)
-        rows = with_linear(saved_rows(), overrides, args.folds)
-        text = sweep(rows, OUT / "sweep-linear.md")
-        text = text.replace("cross-validation)", f"cross-validation, linear {overrides})", 1)
-        (OUT / "sweep-linear.md").write_text(text, encoding="utf-8")
+        text = sweep(with_linear(saved_rows(), overrides, args.folds), OUT / "sweep-linear.md",
+                     f", linear {overrides}")
     else:
         if not args.sweep_only:
             train_and_parse(args.folds, args.only)

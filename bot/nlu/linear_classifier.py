@@ -84,6 +84,12 @@ class LinearIntentClassifier(GraphComponent):
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage,
                  resource: Resource, model: Optional[Dict[str, Any]] = None) -> None:
+        encoder = config.get("sentence_encoder") or ""
+        if encoder:
+            from bot.nlu.sentence_encoder import NAME
+
+            if encoder != NAME:
+                raise ValueError(f"unknown sentence_encoder {encoder!r}, known: {NAME!r}")
         self.config = config
         self._storage = model_storage
         self._resource = resource
@@ -133,11 +139,8 @@ class LinearIntentClassifier(GraphComponent):
         chars, words = self.model["chars"], self.model["words"]
         parts = [chars.transform(texts), words.transform(texts), csr_matrix(self._vectors(messages))]
         if self.config.get("sentence_encoder"):
-            from bot.nlu.sentence_encoder import NAME, encode
+            from bot.nlu.sentence_encoder import encode
 
-            if self.config["sentence_encoder"] != NAME:
-                raise ValueError(f"unknown sentence_encoder {self.config['sentence_encoder']!r}, "
-                                 f"known: {NAME!r}")
             scale = float(self.config.get("sentence_scale", 1.0))
             parts.append(csr_matrix(encode(texts) * scale))
         return hstack(parts).tocsr()
@@ -187,6 +190,10 @@ class LinearIntentClassifier(GraphComponent):
                 model = joblib.load(directory / MODEL_FILE)
         except (ValueError, FileNotFoundError):
             logger.warning("LinearIntentClassifier: no trained model found")
+        if model and config.get("sentence_encoder"):
+            from bot.nlu.sentence_encoder import preload
+
+            preload()  # at start-up, not on the first client's message
         return cls(config, model_storage, resource, model)
 
     # -- inference -----------------------------------------------------------------------

@@ -19,6 +19,11 @@ _lock = threading.Lock()
 _encoder = None
 
 
+def preload() -> None:
+    """Loads the weights now (~1 s), e.g. when the model is loaded."""
+    _get()
+
+
 def _get():
     global _encoder
     with _lock:
@@ -33,9 +38,9 @@ def _get():
 
 def encode(texts: Sequence[str]) -> np.ndarray:
     """(len(texts), 512) float32 rows of unit length; an empty text gives a row of zeros."""
-    texts: List[str] = [t or "" for t in texts]
-    out = np.zeros((len(texts), DIM), dtype=np.float32)
-    rows = [i for i, t in enumerate(texts) if t.strip()]
+    items: List[str] = [t or "" for t in texts]
+    out = np.zeros((len(items), DIM), dtype=np.float32)
+    rows = [i for i, t in enumerate(items) if t.strip()]
     if rows:
-        out[rows] = np.asarray(_get().encode([texts[i] for i in rows]), dtype=np.float32)
+        out[rows] = np.asarray(_get().encode([items[i] for i in rows]), dtype=np.float32)
     return out

@@ -59,8 +59,7 @@ def test_the_linear_classifier_refuses_an_unknown_encoder():
     config = {**LinearIntentClassifier.get_default_config(), "vectors": "", "sentence_encoder": "bert"}
     model = {"chars": TfidfVectorizer(analyzer="char_wb").fit(["bonjour"]),
              "words": TfidfVectorizer().fit(["bonjour"])}
-    classifier = LinearIntentClassifier(config, None, None, model=model)
     with pytest.raises(ValueError, match=NAME):
-        classifier._features([Message(data={"text": "bonjour"})])
-    classifier.config["sentence_encoder"] = NAME
+        LinearIntentClassifier(config, None, None, model=model)
+    classifier = LinearIntentClassifier({**config, "sentence_encoder": NAME}, None, None, model=model)
     assert classifier._features([Message(data={"text": "bonjour"})]).shape[1] > DIM
