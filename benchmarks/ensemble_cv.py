@@ -156,10 +156,9 @@ def main() -> int:
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     if args.linear_set:
-        overrides = {}
-        for item in args.linear_set:
-            key, _, value = item.partition("=")
-            overrides[key] = json.loads(value)
+        from benchmarks.linear_cv import parse_overrides
+
+        overrides = parse_overrides(args.linear_set)
         text = sweep(with_linear(saved_rows(), overrides, args.folds), OUT / "sweep-linear.md",
                      f", linear {overrides}")
     else:

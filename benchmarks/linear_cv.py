@@ -85,15 +85,21 @@ def report(rows: list) -> str:
     return "\n".join(out)
 
 
+def parse_overrides(items: list) -> dict:
+    """["C=50", 'vectors=""'] -> {"C": 50, "vectors": ""} (each value is JSON)."""
+    overrides = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        overrides[key] = json.loads(value)
+    return overrides
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON")
     args = parser.parse_args()
-    overrides = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        overrides[key] = json.loads(value)
+    overrides = parse_overrides(args.set)
     started = time.time()
     rows = run(overrides, args.folds)
     print(f"linear classifier alone, {args.folds}-fold CV, {len(rows)} phrases, "

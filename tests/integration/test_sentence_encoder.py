@@ -63,3 +63,14 @@ def test_the_linear_classifier_refuses_an_unknown_encoder():
         LinearIntentClassifier(config, None, None, model=model)
     classifier = LinearIntentClassifier({**config, "sentence_encoder": NAME}, None, None, model=model)
     assert classifier._features([Message(data={"text": "bonjour"})]).shape[1] > DIM
+
+
+def test_loading_the_model_loads_the_encoder_before_any_message(model_path):
+    """The ~1 s load happens at start-up, not on the first client's message."""
+    code = ("import sys; from rasa.core.agent import Agent; "
+            "import bot.nlu.sentence_encoder as se; "
+            f"Agent.load({str(model_path)!r}); "
+            "print('loaded' if se._encoder is not None else 'not loaded')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "loaded"
