@@ -1,8 +1,10 @@
 """Cross-validates the linear classifier alone, in seconds, to tune its features.
 
-    .venv/bin/python benchmarks/linear_cv.py                       # current config
+    .venv/bin/python benchmarks/linear_cv.py                       # as in config.yml
     .venv/bin/python benchmarks/linear_cv.py --set 'vectors=""'      # without word vectors
-    .venv/bin/python benchmarks/linear_cv.py --set C=50 --set char_ngram=[2,4]
+    .venv/bin/python benchmarks/linear_cv.py --set C=100 --set char_ngram=[2,4]
+
+Each ``--set`` overrides one of the classifier's settings in config.yml.
 
 Same stratified folds as benchmarks/ensemble_cv.py (seed 42) on data/nlu; spaCy
 tokenises as in the pipeline; only ``LinearIntentClassifier`` is trained, so a variant
@@ -43,7 +45,21 @@ def tokenised(texts):
     return messages
 
 
-def run(config_overrides: dict, k: int) -> list:
+def pipeline_config() -> dict:
+    """LinearIntentClassifier's settings in config.yml (what a variant starts from)."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    for step in config.get("pipeline") or []:
+        if str(step.get("name", "")).endswith(".LinearIntentClassifier"):
+            return {k: v for k, v in step.items() if k != "name"}
+    raise SystemExit("config.yml has no LinearIntentClassifier")
+
+
+def rank_held_out(config_overrides: dict, train: list, test_texts: list, tokens: dict = None) -> list:
+    """The linear classifier trained on ``train`` (Examples), then its ranking of each text.
+
+    ``tokens`` maps a text to its tokenised Message (spaCy runs once per text)."""
     from rasa.shared.nlu.training_data.message import Message
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -53,24 +69,33 @@ def run(config_overrides: dict, k: int) -> list:
         def _persist(self) -> None:
             pass
 
+    if tokens is None:
+        texts = list(dict.fromkeys([e.text for e in train] + list(test_texts)))
+        tokens = dict(zip(texts, tokenised(texts)))
+    train_messages = []
+    for e in train:
+        m = Message(data=dict(tokens[e.text].data))
+        m.set("intent", e.label)
+        train_messages.append(m)
+    config = {**LinearIntentClassifier.get_default_config(), **pipeline_config(), **config_overrides}
+    classifier = InMemory(config, None, None)
+    classifier.train(TrainingData(training_examples=train_messages))
+    test_messages = [Message(data=dict(tokens[t].data)) for t in test_texts]
+    classifier.process(test_messages)
+    return [m.get(LINEAR_RANKING) for m in test_messages]
+
+
+def run(config_overrides: dict, k: int) -> list:
     examples = load_examples(ROOT / "data" / "nlu")
-    messages = {id(e): m for e, m in zip(examples, tokenised([e.text for e in examples]))}
-    config = {**LinearIntentClassifier.get_default_config(), **config_overrides}
+    texts = list(dict.fromkeys(e.text for e in examples))
+    tokens = dict(zip(texts, tokenised(texts)))
     parts = folds(examples, k)
     rows = []
     for i, part in enumerate(parts):
         train = [e for j, p in enumerate(parts) if j != i for e in p]
-        train_messages = []
-        for e in train:
-            m = Message(data=dict(messages[id(e)].data))
-            m.set("intent", e.label)
-            train_messages.append(m)
-        classifier = InMemory(config, None, None)
-        classifier.train(TrainingData(training_examples=train_messages))
-        test_messages = [Message(data=dict(messages[id(e)].data)) for e in part]
-        classifier.process(test_messages)
-        for e, m in zip(part, test_messages):
-            rows.append({"text": e.text, "label": e.label, "linear": m.get(LINEAR_RANKING), "diet": []})
+        rankings = rank_held_out(config_overrides, train, [e.text for e in part], tokens)
+        for e, ranking in zip(part, rankings):
+            rows.append({"text": e.text, "label": e.label, "linear": ranking, "diet": []})
     return rows
 
 
