@@ -578,7 +578,8 @@ def ask(kind: str, slot: str, turn: Turn, planning: Planning) -> Result:
     if slot == "new_start_time":
         day = format_date(datetime.combine(draft.date, datetime.min.time(), tzinfo=turn.now.tzinfo)) \
             if draft.date else "jour choisi"
-        res.say(wording.ask_new_start(day))
+        part = wording.PART_OF_DAY_WORDS.get(draft.part.value) if draft.part else None
+        res.say(wording.ask_new_start(day, part))
         return res
     if slot == "new_end_time":
         start_words = f"{draft.start.hour} h" if draft.start and draft.start.minute == 0 else \

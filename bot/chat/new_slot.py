@@ -1,18 +1,20 @@
 """The new slot of a schedule change, gathered over one or several messages.
 
-Three form slots hold the draft as plain strings: ``new_date`` ("2026-03-05"),
+Three form slots hold the draft as plain strings: ``new_date`` ("2026-03-05", or
+"2026-03-05 afternoon" when a part of the day came with it and no start time yet),
 ``new_start_time`` ("15:30") and ``new_end_time`` ("16:30", or "+60" for "one hour" said
-before the start time was known).  :func:`read_new_slot` reads one message against the
+before the start time was known).  The part of the day rides with the date so that "à 3 h"
+after "mardi après-midi" is 15 h, not a question.  :func:`read_new_slot` reads one message against the
 intervention being moved and returns the fields it fills, or a question to ask back.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Dict, Mapping, Optional, Tuple
 from zoneinfo import ZoneInfo
 
-from bot.domain.dates import Ambiguity, When, clarification_question, parse_when
+from bot.domain.dates import Ambiguity, PartOfDay, When, clarification_question, parse_when
 from bot.domain.model import Intervention
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -25,15 +27,18 @@ class Draft:
     start: Optional[time] = None
     end: Optional[time] = None
     duration: Optional[timedelta] = None  # "+60": known before the start
+    part: Optional[PartOfDay] = None  # "mardi après-midi": until the start time is known
 
     @classmethod
     def from_slots(cls, slots: Mapping[str, object]) -> "Draft":
-        d = _date(slots.get("new_date"))
+        d, part = _date_and_part(slots.get("new_date"))
         s = _time(slots.get("new_start_time"))
+        if s is not None:
+            part = None
         raw_end = slots.get("new_end_time")
         if isinstance(raw_end, str) and raw_end.startswith("+") and raw_end[1:].isdigit():
-            return cls(d, s, None, timedelta(minutes=int(raw_end[1:])))
-        return cls(d, s, _time(raw_end), None)
+            return cls(d, s, None, timedelta(minutes=int(raw_end[1:])), part)
+        return cls(d, s, _time(raw_end), None, part)
 
     def as_slots(self) -> Dict[str, Optional[str]]:
         end: Optional[str] = None
@@ -41,8 +46,11 @@ class Draft:
             end = self.end.strftime("%H:%M")
         elif self.duration is not None:
             end = f"+{int(self.duration.total_seconds() // 60)}"
+        new_date = self.date.isoformat() if self.date else None
+        if new_date and self.part is not None and self.start is None:
+            new_date += " " + self.part.value
         return {
-            "new_date": self.date.isoformat() if self.date else None,
+            "new_date": new_date,
             "new_start_time": self.start.strftime("%H:%M") if self.start else None,
             "new_end_time": end,
         }
@@ -69,6 +77,17 @@ def _date(value) -> Optional[date]:
         return date.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         return None
+
+
+def _date_and_part(value) -> Tuple[Optional[date], Optional[PartOfDay]]:
+    """"2026-03-05 afternoon" -> (5 March, AFTERNOON); a bare date has no part."""
+    if not isinstance(value, str):
+        return None, None
+    day, _, part = value.partition(" ")
+    try:
+        return _date(day), PartOfDay(part) if part else None
+    except ValueError:  # an unknown part: the date alone
+        return _date(day), None
 
 
 def _time(value) -> Optional[time]:
@@ -121,11 +140,14 @@ def _apply(draft: Draft, changes: Dict[str, object], question: Optional[str]) ->
         start=changes.get("start", draft.start),
         end=changes["end"] if "end" in changes else draft.end,
         duration=changes["duration"] if "duration" in changes else draft.duration,
+        part=changes.get("part", draft.part),
     )
+    if new.start is not None or new.date is None:
+        new = replace(new, part=None)  # the part only waits for the start time, with a day
     if "end" in changes and changes["end"] is not None:
-        new = Draft(new.date, new.start, new.end, None)
+        new = replace(new, duration=None)
     if "duration" in changes and changes["duration"] is not None:
-        new = Draft(new.date, new.start, None, new.duration)
+        new = replace(new, end=None)
     return Reading(new.resolved(), question, understood=True, changed=set(changes))
 
 
@@ -151,7 +173,11 @@ def _from_when(when: When, old: Intervention, draft: Draft,
         # "à 10 h au lieu de 9 h": the same day
         changes["date"] = old_start.date()
     # --- start
-    if len(when.start_times) > 1 or Ambiguity.HOUR_AM_PM in when.ambiguities:
+    part = when.part_of_day or draft.part
+    in_part = [t for t in when.start_times if part is not None and part.contains(t)]
+    if Ambiguity.HOUR_AM_PM in when.ambiguities and len(when.start_times) == 2 and len(in_part) == 1:
+        changes["start"] = in_part[0]  # "à 3 h" after "l'après-midi": 15 h
+    elif len(when.start_times) > 1 or Ambiguity.HOUR_AM_PM in when.ambiguities:
         question = question or clarification_question(when, now) or _am_pm(when)
     elif when.start_time is not None:
         changes["start"] = when.start_time
@@ -163,6 +189,9 @@ def _from_when(when: When, old: Intervention, draft: Draft,
         changes.setdefault("date", moved.date())
         if not when.end_times and when.duration is None:
             changes["end"] = (old_end + when.shift).time()
+    if (when.part_of_day is not None and "start" not in changes and draft.start is None
+            and (changes.get("date") or draft.date)):
+        changes["part"] = when.part_of_day  # kept for the start time question
     # --- end
     if len(when.end_times) == 1:
         changes["end"] = when.end_times[0]

@@ -148,6 +148,10 @@ def same_day_button(i: Intervention) -> List[dict]:
              "payload": payload(new_date=i.start.date().isoformat())}]
 
 
+PART_OF_DAY_WORDS = {"morning": "le matin", "afternoon": "l'après-midi", "evening": "le soir",
+                     "night": "la nuit"}
+
+
 def ask_new_start(day_words: str, part_words: Optional[str] = None) -> str:
     if part_words:
         return f"À quelle heure {part_words}, le {day_words} ? (par exemple « 15 h 30 »)"

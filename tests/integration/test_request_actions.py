@@ -421,14 +421,16 @@ def test_change_missing_parts_are_asked(store):
     slots, msgs = _validate_change("même jour mais l'après-midi",
                                    {"new_date": "même jour mais l'après-midi"},
                                    slots={"intervention_id": "I-15D"}, requested="new_date")
-    assert slots["new_date"] == "2026-03-17" and slots["new_start_time"] is None
+    # the part of the day waits with the day for the start time
+    assert slots["new_date"] == "2026-03-17 afternoon" and slots["new_start_time"] is None
     _, asked = run(actions.ASK_ACTIONS[5](), tracker("x", auth=token(), slots=slots | {
         "intervention_id": "I-15D"}, active_loop="schedule_change_form"))
-    assert "À quelle heure" in texts(asked) and "mardi 17 mars" in texts(asked)
-    slots2, _ = _validate_change("15h", {"new_start_time": "15h"},
-                                 slots=slots | {"intervention_id": "I-15D"},
-                                 requested="new_start_time")
-    assert slots2["new_start_time"] == "15:00"
+    assert "À quelle heure l'après-midi, le mardi 17 mars" in texts(asked)
+    slots2, msgs = _validate_change("à 3h", {"new_start_time": "à 3h"},
+                                    slots=slots | {"intervention_id": "I-15D"},
+                                    requested="new_start_time")
+    assert slots2["new_start_time"] == "15:00" and "3 h ou 15 h" not in texts(msgs)
+    assert slots2["new_date"] == "2026-03-17"
     _, asked = run(actions.ASK_ACTIONS[6](), tracker("x", auth=token(), slots=slots | slots2 | {
         "intervention_id": "I-15D"}, active_loop="schedule_change_form"))
     assert asked[0]["buttons"][0]["payload"] == '/inform{"new_end_time":"16:00"}'

@@ -10,6 +10,7 @@ import pytest
 
 from bot.chat.identity import identity_from_metadata, mint_token, verify_token
 from bot.chat.new_slot import Draft, read_new_slot
+from bot.domain.dates import PartOfDay
 from bot.chat.understanding import choose_intervention, parse_reason, parse_yes_no
 from bot.domain.model import Intervention
 
@@ -144,6 +145,35 @@ def test_duration_before_start_then_resolved():
 def test_ambiguous_new_time_is_asked():
     reading = read_new_slot("à 3h", {}, Draft(date=date(2026, 3, 19)), OLD, NOW)
     assert reading.draft.start is None and reading.question and "15 h" in reading.question
+
+
+def test_part_of_day_said_with_the_day_settles_the_hour_asked_next():
+    """« jeudi après-midi » then « à 3 h »: 15 h, no « 3 h ou 15 h ? »."""
+    first = read_new_slot("jeudi 19 mars l'après-midi", {}, Draft(), OLD, NOW)
+    slots = first.draft.as_slots()
+    assert slots["new_date"] == "2026-03-19 afternoon" and slots["new_start_time"] is None
+    draft = Draft.from_slots(slots)  # as the form stores it between two messages
+    assert (draft.date, draft.part) == (date(2026, 3, 19), PartOfDay.AFTERNOON)
+    second = read_new_slot("à 3h", {}, draft, OLD, NOW)
+    assert second.question is None and second.draft.start == dtime(15)
+    assert second.draft.as_slots()["new_date"] == "2026-03-19"  # the part has done its job
+    morning = Draft(date=date(2026, 3, 19), part=PartOfDay.MORNING)
+    assert read_new_slot("à 6h", {}, morning, OLD, NOW).draft.start == dtime(6)
+    # 3 h is in no one's morning: still asked
+    assert read_new_slot("à 3h", {}, morning, OLD, NOW).question == "Vous voulez dire 3 h ou 15 h ?"
+    # an hour outside the part is taken as said, and another day keeps the part
+    assert read_new_slot("à 9h", {}, draft, OLD, NOW).draft.start == dtime(9)
+    assert read_new_slot("plutôt le 20", {}, draft, OLD, NOW).draft.as_slots()["new_date"] == \
+        "2026-03-20 afternoon"
+
+
+def test_a_part_of_day_alone_fills_nothing_and_odd_slot_values_are_read_safely():
+    reading = read_new_slot("l'après-midi", {}, Draft(), OLD, NOW)
+    assert not reading.understood and reading.draft == Draft()
+    assert Draft.from_slots({"new_date": "2026-03-19 teatime"}) == Draft(date=date(2026, 3, 19))
+    assert Draft.from_slots({"new_date": "pas une date afternoon"}) == Draft()
+    assert Draft.from_slots({"new_date": "2026-03-19 afternoon", "new_start_time": "10:00"}) == \
+        Draft(date=date(2026, 3, 19), start=dtime(10))
 
 
 def test_button_entities_fill_the_draft():
