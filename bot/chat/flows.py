@@ -459,7 +459,8 @@ class _State:
             self.set(name, value)
         if i is None:
             return
-        reading = read_new_slot(self.turn.text, self.turn.entities, draft, i, self.turn.now)
+        reading = read_new_slot(self.turn.text, self.turn.entities, draft, i, self.turn.now,
+                                 asking=self.turn.requested)
         self.understood = self.understood or reading.understood
         for name, value in reading.draft.as_slots().items():
             self.set(name, value)

@@ -9,6 +9,7 @@ intervention being moved and returns the fields it fills, or a question to ask b
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Dict, Mapping, Optional, Tuple
@@ -19,6 +20,8 @@ from bot.domain.model import Intervention
 
 PARIS = ZoneInfo("Europe/Paris")
 FIELDS = ("new_date", "new_start_time", "new_end_time")
+# "3h", "3 h 30", "15 heures": the whole answer is an hour (a duration elsewhere)
+_BARE_HOUR = re.compile(r"^\s*\d{1,2}\s*(?:h|heures?)\s*(?:\d{2})?\s*[.!]?\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -106,8 +109,11 @@ class Reading:
 
 
 def read_new_slot(text: str, entities: Mapping[str, object], draft: Draft,
-                  old: Intervention, now: datetime) -> Reading:
-    """Fill the draft from one message (a button's entities or free French text)."""
+                  old: Intervention, now: datetime, asking: Optional[str] = None) -> Reading:
+    """Fill the draft from one message (a button's entities or free French text).
+
+    ``asking`` is the slot the question was about: a bare "3h" answers "à quelle
+    heure ?" as a time, not as a duration of three hours."""
     changes: Dict[str, object] = {}
     for name, attr in (("new_date", "date"), ("new_start_time", "start")):
         if name in entities:
@@ -120,6 +126,8 @@ def read_new_slot(text: str, entities: Mapping[str, object], draft: Draft,
             changes.update(end=end, duration=None)
     question: Optional[str] = None
     if not changes and text and not text.startswith("/"):
+        if asking == "new_start_time" and _BARE_HOUR.match(text):
+            text = "à " + text
         when = parse_when(text, now)
         changes, question = _from_when(when, old, draft, now)
     return _apply(draft, changes, question)

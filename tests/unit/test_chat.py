@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import date, datetime, time as dtime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -174,6 +175,19 @@ def test_a_part_of_day_alone_fills_nothing_and_odd_slot_values_are_read_safely()
     assert Draft.from_slots({"new_date": "pas une date afternoon"}) == Draft()
     assert Draft.from_slots({"new_date": "2026-03-19 afternoon", "new_start_time": "10:00"}) == \
         Draft(date=date(2026, 3, 19), start=dtime(10))
+
+
+def test_a_bare_hour_answers_the_start_question_as_a_time_and_the_end_question_as_a_duration():
+    day = Draft(date=date(2026, 3, 19))
+    start = read_new_slot("3h", {}, day, OLD, NOW, asking="new_start_time")
+    assert start.draft.start is None and start.question == "Vous voulez dire 3 h ou 15 h ?"
+    assert read_new_slot("15 heures", {}, day, OLD, NOW, asking="new_start_time").draft.start == dtime(15)
+    assert read_new_slot("3 h 30", {}, replace(day, part=PartOfDay.AFTERNOON), OLD, NOW,
+                         asking="new_start_time").draft.start == dtime(15, 30)
+    end = read_new_slot("3h", {}, replace(day, start=dtime(9)), OLD, NOW, asking="new_end_time").draft
+    assert end.end == dtime(12)  # three hours from 9 h
+    assert read_new_slot("pendant 3h", {}, day, OLD, NOW,
+                         asking="new_start_time").draft.as_slots()["new_end_time"] == "+180"
 
 
 def test_button_entities_fill_the_draft():
