@@ -92,8 +92,14 @@ class _ValidateRequestForm(FormValidationAction):
         extracted = {name: value for name, value in tracker.slots_to_validate().items()
                      if name in form_slots and value is not None}
         if not form_was_running(tracker, self.form_name()):
-            # the form's activation (Rasa calls the validation once then)
-            result = flows.open_request(self.kind, turn_from(tracker, extracted), PLANNING)
+            # the form's activation (Rasa calls the validation once then), maybe from the
+            # other request form ("finalement je préfère la décaler"): what Rasa extracted
+            # then was an answer to the other form's question, not to this one
+            switched_from = next((kind for kind, form in flows.FORMS.items()
+                                  if kind != self.kind and form_was_running(tracker, form)), None)
+            result = flows.open_request(
+                self.kind, turn_from(tracker, {} if switched_from else extracted), PLANNING,
+                switched_from=switched_from)
         elif not extracted:
             return []  # back to the form after a digression: nothing new to check
         else:

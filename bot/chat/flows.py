@@ -145,13 +145,24 @@ def start_request(kind: str, turn: Turn, planning: Planning) -> Result:
     return res
 
 
-def open_request(kind: str, turn: Turn, planning: Planning) -> Result:
+def open_request(kind: str, turn: Turn, planning: Planning,
+                 switched_from: Optional[str] = None) -> Result:
     """The form's activation: :func:`start_request`, then the check of what it pre-filled.
 
     When no request is possible (not identified, nothing planned, store down) the form ends
     at once (``requested_slot`` None) after saying why.  One call instead of a separate
-    start action followed by the activation's validation."""
+    start action followed by the activation's validation.
+
+    ``switched_from``: the other request form was running ("finalement je préfère la
+    décaler" during a cancellation).  That request is dropped, nothing recorded, and said
+    so; its intervention is kept unless this message names another one."""
     start = start_request(kind, turn, planning)
+    if switched_from is not None and switched_from != kind:
+        start.replies.insert(0, Reply(wording.switched(switched_from, kind)))
+        kept = _kept_intervention(turn, planning)
+        if (start.slots.get("can_request") and kept and start.slots.get("intervention_id") is None
+                and not start.slots.get("candidate_ids")):
+            start.slots["intervention_id"] = kept  # checked below like any pre-filled value
     if not start.slots.get("can_request"):
         start.slots[REQUESTED_SLOT] = None
         return start
@@ -164,6 +175,19 @@ def open_request(kind: str, turn: Turn, planning: Planning) -> Result:
                                           extracted=extracted), planning)
     return Result(slots={**start.slots, **checked.slots},
                   replies=start.replies + checked.replies)
+
+
+def _kept_intervention(turn: Turn, planning: Planning) -> Optional[str]:
+    """The other form's intervention, when it is one of the client's upcoming ones (the slot
+    may hold raw text that form extracted)."""
+    kept = turn.slots.get("intervention_id")
+    if not kept or turn.identity is None:
+        return None
+    try:
+        upcoming = planning.upcoming(turn.identity, turn.now)
+    except StoreUnavailable:
+        return None
+    return kept if kept in {i.external_id for i in upcoming} else None
 
 
 def _choose_for_change(text: str, upcoming: Sequence[Intervention], now: datetime):

@@ -238,6 +238,13 @@ def not_confirmed() -> str:
     return "D'accord, je n'enregistre rien. Puis-je vous aider autrement ?"
 
 
+def switched(from_kind: str, to_kind: str) -> str:
+    before = "d'annulation" if from_kind == "cancellation" else "de changement d'horaire"
+    after = "une annulation" if to_kind == "cancellation" else "un changement d'horaire"
+    return (f"D'accord, je laisse la demande {before} : rien n'a été enregistré. "
+            f"Passons à {after}.")
+
+
 def abandoned() -> str:
     return "D'accord, j'arrête : aucune demande n'a été enregistrée."
 

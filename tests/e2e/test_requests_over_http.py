@@ -37,6 +37,7 @@ CLIENTS = {
     "3006": "M. Fabre",     # abort
     "3007": "Mme Gauthier",  # unauthenticated, then another client's intervention
     "3008": "M. Henry",     # expired token at confirmation
+    "3009": "Mme Imbert",   # cancellation turned into a schedule change, "l'après-midi" then "3h"
 }
 OFFSETS = {"24H": timedelta(hours=24), "72H": timedelta(hours=72), "5D": timedelta(days=5),
            "15D": timedelta(days=15)}
@@ -219,3 +220,25 @@ def test_an_expired_token_at_confirmation_records_nothing(stack, planning):
     said = henry.say("oui", token("3008", ttl_seconds=-60))
     assert "rien n'a été enregistré" in texts(said)
     assert requests_of(stack, "3008") == []
+
+
+def test_a_cancellation_turned_into_a_schedule_change_keeps_the_intervention(stack, planning):
+    iris, auth = Client(stack), token("3009")
+    old = planning[("3009", "15D")]
+    said = iris.say(f"je voudrais annuler l'intervention du {day_month(old)}", auth)
+    assert "raison" in texts(said)
+    said = iris.say("finalement je préfère la décaler", auth)
+    text = texts(said)
+    assert "je laisse la demande d'annulation : rien n'a été enregistré" in text
+    assert "Quel jour" in text and format_date(old) in text  # same intervention, not asked again
+    new_day = old + timedelta(days=2)
+    said = iris.say(f"le {day_month(new_day)} l'après-midi", auth)
+    assert "À quelle heure l'après-midi" in texts(said)
+    said = iris.say("3h", auth)
+    assert "à partir de 15 h" in texts(said)
+    said = iris.say("une heure", auth)
+    assert "15 h–16 h" in texts(said) and "Confirmez-vous" in texts(said)
+    iris.say("oui", auth)
+    [row] = requests_of(stack, "3009")  # the schedule change only, no cancellation
+    assert (row["kind"], row["intervention_id"]) == ("schedule_change", "E3009-15D")
+    assert row["new_start"].startswith(new_day.strftime("%Y-%m-%d") + "T15:00")

@@ -477,3 +477,54 @@ def test_change_correction_at_confirmation_changes_the_new_day(store):
     assert slots["new_date"] == "2026-03-20"
     assert slots["schedule_change_confirmed"] is None
     assert "vendredi 20 mars, 15 h–16 h" in slots["request_summary"]
+
+
+# --- switching request mid-form ----------------------------------------------------------
+
+def _switch(text, intent, running, slots, requested, extracted=None):
+    """The other form's activation as Rasa sends it: ``running`` was the loop when the
+    message came, Rasa's extraction answered its question, then the new loop is active."""
+    form = "schedule_change_form" if intent == "request_schedule_change" else "cancellation_form"
+    trk = tracker(text, intent=intent, auth=token(), slots=slots, requested=requested,
+                  extracted=extracted if extracted is not None else {requested: text},
+                  events=[{"event": "active_loop", "name": running}])
+    trk.events.append({"event": "active_loop", "name": form})
+    trk.active_loop = {"name": form}
+    action = actions.ValidateScheduleChangeForm() if form == "schedule_change_form" \
+        else actions.ValidateCancellationForm()
+    return run(action, trk)
+
+
+def test_switching_from_a_cancellation_keeps_the_intervention_and_records_nothing(store):
+    slots, msgs = _switch("finalement je préfère la décaler", "request_schedule_change",
+                          "cancellation_form", {"intervention_id": "I-15D"},
+                          requested="cancellation_reason")
+    said = texts(msgs)
+    assert "je laisse la demande d'annulation : rien n'a été enregistré" in said
+    assert "Passons à un changement d'horaire" in said
+    assert slots["intervention_id"] == "I-15D" and slots["cancellation_reason"] is None
+    assert slots["can_request"] is True and slots["new_date"] is None
+    assert rows(store) == []
+
+
+def test_switching_names_another_intervention_or_asks_when_the_kept_one_is_only_text(store):
+    slots, _ = _switch("en fait je veux décaler celle de jeudi", "request_schedule_change",
+                       "cancellation_form", {"intervention_id": "I-15D"},
+                       requested="cancellation_reason")
+    assert slots["intervention_id"] == "I-72H"  # the message names Thursday's
+    # the cancellation was asking which intervention: its slot holds this very text
+    slots, msgs = _switch("non plutôt changer l'horaire", "request_schedule_change",
+                          "cancellation_form", {}, requested="intervention_id")
+    assert slots["intervention_id"] is None and "rien n'a été enregistré" in texts(msgs)
+    assert "pas compris" not in texts(msgs)
+
+
+def test_switching_from_a_schedule_change_to_a_cancellation(store):
+    slots, msgs = _switch("laissez tomber le changement, annulez-la", "request_cancellation",
+                          "schedule_change_form",
+                          {"intervention_id": "I-72H", "new_date": "2026-03-19 afternoon"},
+                          requested="new_start_time")
+    assert "je laisse la demande de changement d'horaire" in texts(msgs)
+    assert slots["intervention_id"] == "I-72H" and slots["new_date"] is None
+    assert slots["cancellation_reason"] is None  # the form asks it next
+    assert rows(store) == []
