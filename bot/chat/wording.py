@@ -194,7 +194,8 @@ EXPECTED = {
 
 
 def not_understood(slot: str) -> str:
-    return f"Je n'ai pas compris. Merci de {EXPECTED[slot]}."
+    # "Merci de choisissez" is not French: the hint is an imperative
+    return f"Je n'ai pas compris : {EXPECTED[slot]}."
 
 
 def explain_and_offer_office(slot: str) -> str:
