@@ -104,10 +104,13 @@ def cleared_slots(kind: Optional[str] = None) -> Dict[str, Any]:
 # start: who is asking, which intervention the first message already names
 # =============================================================================================
 
-def start_request(kind: str, turn: Turn, planning: Planning) -> Result:
+def start_request(kind: str, turn: Turn, planning: Planning,
+                  keep: Optional[str] = None) -> Result:
     """Check identity and planning, pre-fill what the first message says.
 
-    Sets ``can_request``: False when no request is possible now (see :func:`open_request`)."""
+    Sets ``can_request``: False when no request is possible now (see :func:`open_request`).
+    ``keep``: an intervention to keep when the message names none (it must be upcoming:
+    the slot it comes from may hold raw text)."""
     res = Result(slots=cleared_slots())
     res.slots["misunderstood"] = 0.0
     who = turn.identity
@@ -142,6 +145,8 @@ def start_request(kind: str, turn: Turn, planning: Planning) -> Result:
     elif choice.understood and choice.say:
         res.say(choice.say)
         res.slots["candidate_ids"] = [i.external_id for i in choice.candidates[:BUTTONS_LIMIT]]
+    elif keep and keep in {i.external_id for i in upcoming}:
+        res.slots["intervention_id"] = keep  # checked by open_request like any pre-filled value
     return res
 
 
@@ -156,13 +161,11 @@ def open_request(kind: str, turn: Turn, planning: Planning,
     ``switched_from``: the other request form was running ("finalement je préfère la
     décaler" during a cancellation).  That request is dropped, nothing recorded, and said
     so; its intervention is kept unless this message names another one."""
-    start = start_request(kind, turn, planning)
-    if switched_from is not None and switched_from != kind:
+    if switched_from is None:
+        start = start_request(kind, turn, planning)
+    else:
+        start = start_request(kind, turn, planning, keep=turn.slots.get("intervention_id"))
         start.replies.insert(0, Reply(wording.switched(switched_from, kind)))
-        kept = _kept_intervention(turn, planning)
-        if (start.slots.get("can_request") and kept and start.slots.get("intervention_id") is None
-                and not start.slots.get("candidate_ids")):
-            start.slots["intervention_id"] = kept  # checked below like any pre-filled value
     if not start.slots.get("can_request"):
         start.slots[REQUESTED_SLOT] = None
         return start
@@ -175,19 +178,6 @@ def open_request(kind: str, turn: Turn, planning: Planning,
                                           extracted=extracted), planning)
     return Result(slots={**start.slots, **checked.slots},
                   replies=start.replies + checked.replies)
-
-
-def _kept_intervention(turn: Turn, planning: Planning) -> Optional[str]:
-    """The other form's intervention, when it is one of the client's upcoming ones (the slot
-    may hold raw text that form extracted)."""
-    kept = turn.slots.get("intervention_id")
-    if not kept or turn.identity is None:
-        return None
-    try:
-        upcoming = planning.upcoming(turn.identity, turn.now)
-    except StoreUnavailable:
-        return None
-    return kept if kept in {i.external_id for i in upcoming} else None
 
 
 def _choose_for_change(text: str, upcoming: Sequence[Intervention], now: datetime):

@@ -4,8 +4,9 @@ Three form slots hold the draft as plain strings: ``new_date`` ("2026-03-05", or
 "2026-03-05 afternoon" when a part of the day came with it and no start time yet),
 ``new_start_time`` ("15:30") and ``new_end_time`` ("16:30", or "+60" for "one hour" said
 before the start time was known).  The part of the day rides with the date so that "à 3 h"
-after "mardi après-midi" is 15 h, not a question.  :func:`read_new_slot` reads one message against the
-intervention being moved and returns the fields it fills, or a question to ask back.
+after "mardi après-midi" is 15 h, not a question.  :func:`read_new_slot` reads one message
+against the intervention being moved and returns the fields it fills, or a question to ask
+back.
 """
 from __future__ import annotations
 
@@ -182,8 +183,9 @@ def _from_when(when: When, old: Intervention, draft: Draft,
         changes["date"] = old_start.date()
     # --- start
     part = when.part_of_day or draft.part
-    in_part = [t for t in when.start_times if part is not None and part.contains(t)]
-    if Ambiguity.HOUR_AM_PM in when.ambiguities and len(when.start_times) == 2 and len(in_part) == 1:
+    in_part = [t for t in when.start_times if part.contains(t)] if part else []
+    if (Ambiguity.HOUR_AM_PM in when.ambiguities and len(when.start_times) == 2
+            and len(in_part) == 1):
         changes["start"] = in_part[0]  # "à 3 h" after "l'après-midi": 15 h
     elif len(when.start_times) > 1 or Ambiguity.HOUR_AM_PM in when.ambiguities:
         question = question or clarification_question(when, now) or _am_pm(when)
