@@ -21,6 +21,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -56,7 +57,8 @@ def pipeline_config() -> dict:
     raise SystemExit("config.yml has no LinearIntentClassifier")
 
 
-def rank_held_out(config_overrides: dict, train: list, test_texts: list, tokens: dict = None) -> list:
+def rank_held_out(config_overrides: dict, train: list, test_texts: list,
+                  tokens: Optional[dict] = None) -> list:
     """The linear classifier trained on ``train`` (Examples), then its ranking of each text.
 
     ``tokens`` maps a text to its tokenised Message (spaCy runs once per text)."""
