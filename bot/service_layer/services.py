@@ -249,7 +249,16 @@ def _create(uow, kind: RequestKind, client_number, intervention_id, channel, act
                 intervention = _load_intervention(uow, client_number, intervention_id)
                 sector = uow.repo.sector_for_client(intervention.client_number)
                 decision = decide(intervention, sector, now)
-                _ensure_requestable(uow, intervention, kind, decision)
+                try:
+                    _ensure_requestable(uow, intervention, kind, decision)
+                except AlreadyRequested:
+                    # A concurrent replay of this same message may have committed between the
+                    # key check above and this one (read committed): that is a replay.
+                    replay = idempotency_key and _replay(
+                        uow, idempotency_key, kind, client_number, intervention_id)
+                    if replay:
+                        return replay
+                    raise
                 request = _insert_request(uow, kind, intervention, sector, decision, channel,
                                           actor, now, idempotency_key, extra)
                 uow.commit()

@@ -3,7 +3,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from bot.adapters import orm
+import pytest
+
+from bot.adapters import db, orm
+from bot.adapters.repository import SqlAlchemyRepository
 from bot.service_layer import services
 from bot.service_layer.errors import AlreadyRequested
 from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
@@ -72,3 +75,34 @@ def test_concurrent_references_are_unique_and_consecutive(seeded):
     references = sorted(r.reference for r in results)
     assert references == [f"AMP-2026-{n:06d}" for n in range(1, 17)]
     assert _open_requests(seeded) == (16, 16)
+
+
+def test_a_replay_that_commits_between_the_two_checks_is_still_a_replay(seeded, monkeypatch):
+    """The interleaving that failed CI once on PostgreSQL (read committed): transaction B finds
+    no request with its key, then the first copy A commits, then B's open-request check sees
+    A's row. B must answer as a replay, not "already requested". Forced here, not left to luck.
+    On SQLite every writer starts with BEGIN IMMEDIATE, so A would wait for B: nothing to race."""
+    if db.is_sqlite(seeded):
+        pytest.skip("SQLite : les écritures sont sérialisées (BEGIN IMMEDIATE)")
+    original = SqlAlchemyRepository.find_request_by_key
+    first = threading.Event()
+
+    def call(i):
+        return services.create_cancellation_request(
+            SqlAlchemyUnitOfWork(seeded), client_number="1001", intervention_id="I-72H",
+            reason="personnel", channel="web", actor="1001", now=NOW,
+            idempotency_key="same-message")
+
+    def key_check_then_commit_elsewhere(self, key):
+        found = original(self, key)
+        if not first.is_set():
+            first.set()
+            with ThreadPoolExecutor(max_workers=1) as pool:  # A, on its own connection
+                assert pool.submit(call, "A").result(timeout=30).created
+        return found
+
+    monkeypatch.setattr(SqlAlchemyRepository, "find_request_by_key",
+                        key_check_then_commit_elsewhere)
+    replay = call("B")
+    assert first.is_set() and not replay.created
+    assert _open_requests(seeded) == (1, 1)
