@@ -177,7 +177,8 @@ class SqlAlchemyRepository:
 
     def list_requests(self, *, sector: Optional[str] = None, status: Optional[str] = None,
                       client_number: Optional[str] = None, kind: Optional[str] = None,
-                      open_only: bool = False, limit: Optional[int] = None) -> List[Request]:
+                      open_only: bool = False, limit: Optional[int] = None,
+                      newest_first: bool = False) -> List[Request]:
         stmt = self._request_select()
         if sector:
             stmt = stmt.where(sectors.c.name == sector)
@@ -189,7 +190,10 @@ class SqlAlchemyRepository:
             stmt = stmt.where(requests.c.kind == kind)
         if open_only:
             stmt = stmt.where(requests.c.status.in_([s.value for s in OPEN_STATUSES]))
-        stmt = stmt.order_by(requests.c.created_at, requests.c.id)
+        if newest_first:
+            stmt = stmt.order_by(requests.c.created_at.desc(), requests.c.id.desc())
+        else:
+            stmt = stmt.order_by(requests.c.created_at, requests.c.id)
         if limit:
             stmt = stmt.limit(limit)
         return [self._request_from_row(r) for r in self.session.execute(stmt)]

@@ -17,7 +17,8 @@ from bot.domain import rules
 from bot.domain.fr_format import format_datetime, format_slot
 from bot.domain.model import (
     Account, Channel, InterventionStatus, Intervention, KIND_LABELS_FR, OutboxChannel,
-    ReasonCategory, Request, RequestKind, RequestStatus, Role, Sector, TRANSITIONS,
+    ReasonCategory, Request, RequestKind, RequestStatus, Role, Sector, STATUS_LABELS_FR,
+    TRANSITIONS,
 )
 from bot.domain.passwords import hash_password, verify_password
 from bot.domain.rules import Decision
@@ -566,6 +567,11 @@ def forwarding_status(uow, reference: str, client_number: Optional[str] = None) 
                                and request.client_number != str(client_number)):
             raise RequestNotFound(reference)
         rows = uow.repo.list_outbox(reference=reference)
+    return _forwarding_status(request, rows)
+
+
+def _forwarding_status(request: Request, rows) -> ForwardingStatus:
+    reference = request.reference
     delivered = [r for r in rows if r.status == "delivered"]
     all_delivered = bool(rows) and len(delivered) == len(rows)
     forwarded = all_delivered or request.status != RequestStatus.RECEIVED
@@ -666,3 +672,45 @@ def configure_sector(uow, name: str, *, office_email: str, office_phone: Optiona
 def list_sectors(uow) -> List[Sector]:
     with uow:
         return uow.repo.list_sectors()
+
+
+# --- what a client may be told about their requests ("où en est ma demande ?") ----------
+
+#: How many requests the chat lists at most.
+CLIENT_STATUS_LIMIT = 5
+
+
+@dataclass(frozen=True)
+class ClientRequestStatus:
+    """One of the client's requests and where it stands, in words the client may read."""
+
+    request: Request
+    label: str
+
+
+def client_label(request: Request, forwarding: ForwardingStatus) -> str:
+    """« enregistrée, transmission en cours » until the office has it, then the office's
+    own progress (« prise en compte… », « traitée », « refusée »)."""
+    if request.status == RequestStatus.RECEIVED:
+        return forwarding.label
+    return STATUS_LABELS_FR[request.status]
+
+
+def client_request_statuses(uow, client_number: str, *, reference: Optional[str] = None,
+                            limit: int = CLIENT_STATUS_LIMIT) -> List[ClientRequestStatus]:
+    """The client's latest requests (newest first, at most ``limit``), or only ``reference``
+    (RequestNotFound if it is not one of theirs)."""
+    client_number = str(client_number)
+    with uow:
+        if reference:
+            reference = reference.strip().upper()
+            request = uow.repo.get_request(reference, with_history=False)
+            if request is None or request.client_number != client_number:
+                raise RequestNotFound(reference)
+            found = [request]
+        else:
+            found = uow.repo.list_requests(client_number=client_number, limit=max(1, limit),
+                                           newest_first=True)
+        rows = {r.reference: uow.repo.list_outbox(reference=r.reference) for r in found}
+    return [ClientRequestStatus(r, client_label(r, _forwarding_status(r, rows[r.reference])))
+            for r in found]

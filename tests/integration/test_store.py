@@ -290,3 +290,39 @@ def test_a_sqlite_file_keeps_its_connections_in_a_pool(tmp_path):
         assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 0
     engine.dispose()
     memory.dispose()
+
+
+def test_what_a_client_is_told_about_their_requests(seeded, uow):
+    """« Où en est ma demande ? »: the client's own requests, newest first, each with the
+    words the client may read; someone else's reference is "not found"."""
+    first = cancel(uow, "I-72H").reference
+    second = cancel(uow, "I-5D", now=NOW + timedelta(minutes=1)).reference
+    change = services.create_schedule_change_request(
+        uow, client_number="1001", intervention_id="I-15D", new_start=NOW + timedelta(days=16),
+        new_end=NOW + timedelta(days=16, hours=1), channel="web", actor="1001",
+        now=NOW + timedelta(minutes=2)).reference
+    other = cancel(uow, "S-24H", client="2001", now=NOW + timedelta(minutes=3)).reference
+
+    def told(**kw):
+        return [(s.request.reference, s.label)
+                for s in services.client_request_statuses(uow, "1001", **kw)]
+
+    waiting = services.FORWARDING_LABEL_FR  # recorded, the office does not have it yet
+    assert told() == [(change, waiting), (second, waiting), (first, waiting)]
+    assert told(limit=2) == [(change, waiting), (second, waiting)]
+
+    # the e-mail to the office delivered: forwarded, though the status is still "received"
+    with uow:
+        (message,) = uow.repo.outbox_for_request(uow.repo.get_request(first).id)
+        uow.repo.outbox_delivered(message.id, NOW + timedelta(minutes=5))
+        uow.commit()
+    assert told(reference=first) == [(first, "transmise au bureau de secteur")]
+    services.change_request_status(uow, first, "acknowledged", actor="bureau.nord")
+    services.change_request_status(uow, second, "refused", actor="bureau.nord")
+    assert told(reference=first.lower()) == [(first, "prise en compte par le bureau de secteur")]
+    assert told()[1] == (second, "refusée")
+
+    for reference in (other, "AMP-2026-999999"):
+        with pytest.raises(RequestNotFound):
+            told(reference=reference)
+    assert services.client_request_statuses(uow, "9999") == []
