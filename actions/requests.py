@@ -154,3 +154,14 @@ class ActionAbandonRequest(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         return emit(dispatcher, flows.abandon(last_request_kind(tracker)))
+
+
+class ActionRequestStatus(Action):
+    """"Où en est ma demande ?": the client's latest requests; reads only."""
+
+    def name(self) -> Text:
+        return "action_request_status"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        return emit(dispatcher, flows.request_status(turn_from(tracker), PLANNING))

@@ -28,6 +28,13 @@ class ContactSettings:
             parts.append(f"écrivez à {self.email}")
         return " ou ".join(parts)
 
+    def infinitive(self) -> str:
+        """The same, after « Vous pouvez aussi » (« appeler… ou écrire à… »)."""
+        parts = [f"appeler le bureau AMPER au {self.phone}"]
+        if self.email:
+            parts.append(f"écrire à {self.email}")
+        return " ou ".join(parts)
+
 
 def contact_settings() -> ContactSettings:
     return ContactSettings(

@@ -27,6 +27,7 @@ FAQ_TOPICS: Dict[str, str] = {
 OTHER_GUESSES: Dict[str, str] = {
     "request_cancellation": "Annuler une intervention",
     "request_schedule_change": "Déplacer une intervention",
+    "ask_request_status": "Où en est ma demande ?",
     "human_handoff": "Parler à une personne",
 }
 

@@ -16,6 +16,7 @@ checked again before recording).  Confirmation slots hold "yes" / "no".
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Dict, List, Mapping, Optional, Sequence
@@ -36,8 +37,8 @@ from bot.domain.intervention_match import match_interventions
 from bot.domain.model import Intervention
 from bot.domain.rules import Code
 from bot.service_layer.errors import (
-    AlreadyRequested, InterventionNotFound, OutOfNoticeNotConfirmed, RuleRefused,
-    ServiceError, StoreUnavailable,
+    AlreadyRequested, InterventionNotFound, OutOfNoticeNotConfirmed, RequestNotFound,
+    RuleRefused, ServiceError, StoreUnavailable,
 )
 
 CANCELLATION = "cancellation"
@@ -691,4 +692,47 @@ def abandon(kind: Optional[str]) -> Result:
     res.slots["can_request"] = None
     res.slots["misunderstood"] = 0.0
     res.say(wording.abandoned())
+    return res
+
+
+# =============================================================================================
+# "où en est ma demande ?": the client's latest requests and where they stand
+# =============================================================================================
+
+#: A reference as the client may type it: "AMP-2026-000012", "amp 2026 12".
+_REFERENCE = re.compile(r"\bAMP[\s-]?(\d{4})[\s-]?(\d{1,6})\b", re.IGNORECASE)
+
+
+def mentioned_reference(text: str) -> Optional[str]:
+    match = _REFERENCE.search(text or "")
+    if match is None:
+        return None
+    return f"AMP-{match.group(1)}-{int(match.group(2)):06d}"
+
+
+def request_status(turn: Turn, planning: Planning) -> Result:
+    """Where the client's requests stand (only the one whose reference the message gives,
+    if any).  Reads only: nothing is recorded, no slot changes."""
+    res = Result()
+    who = turn.identity
+    if who is None:
+        res.say(wording.status_login_needed())
+        return res
+    reference = mentioned_reference(turn.text)
+    try:
+        found = planning.statuses(who, reference)
+    except RequestNotFound:
+        res.say(wording.request_not_found(reference))
+        return res
+    except StoreUnavailable:
+        res.say(wording.store_down_reading())
+        return res
+    if who.is_staff:
+        res.say(wording.acting_for(who.client_number))
+    if not found:
+        res.say(wording.no_requests())
+        return res
+    res.say(wording.request_statuses(
+        [(item.request, item.label) for item in found],
+        refused=any(item.request.status == "refused" for item in found)))
     return res

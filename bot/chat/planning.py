@@ -16,7 +16,7 @@ from bot.chat.identity import Identity
 from bot.domain.model import Intervention
 from bot.domain.rules import Decision
 from bot.service_layer import services
-from bot.service_layer.services import RequestResult
+from bot.service_layer.services import ClientRequestStatus, RequestResult
 
 #: How many upcoming interventions are offered as buttons.
 BUTTONS_LIMIT = 8
@@ -71,3 +71,8 @@ class Planning:
             new_start=new_start, new_end=new_end, channel=who.channel, actor=who.actor,
             now=now, accept_out_of_notice=accept_out_of_notice,
             idempotency_key=idempotency_key)
+
+    def statuses(self, who: Identity, reference: Optional[str] = None) -> List[ClientRequestStatus]:
+        """The client's latest requests, or only ``reference`` (RequestNotFound)."""
+        return services.client_request_statuses(self._uow(), who.client_number,
+                                                reference=reference)

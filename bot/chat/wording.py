@@ -27,7 +27,13 @@ def payload(**entities: str) -> str:
 
 
 def contact() -> str:
+    """« appelez le bureau… » (an imperative)."""
     return contact_settings().sentence()
+
+
+def contact_infinitive() -> str:
+    """« appeler le bureau… », after « Vous pouvez aussi »."""
+    return contact_settings().infinitive()
 
 
 def office_phone() -> str:
@@ -39,7 +45,7 @@ def office_phone() -> str:
 def login_needed(kind: str) -> str:
     return (f"Pour {KIND_WORDS[kind]} une intervention, je dois savoir qui vous êtes : "
             "connectez-vous à votre espace client sur le site d'AMPER, puis écrivez-moi "
-            f"depuis cette page. Vous pouvez aussi {contact()}. "
+            f"depuis cette page. Vous pouvez aussi {contact_infinitive()}. "
             "Je reste disponible pour vos questions.")
 
 
@@ -255,6 +261,51 @@ def situation_changed(message: str) -> str:
             "si vous le souhaitez, refaites votre demande.")
 
 
+# --- "où en est ma demande ?" ----------------------------------------------------------------
+
+def status_login_needed() -> str:
+    return ("Pour vous dire où en sont vos demandes, je dois savoir qui vous êtes : "
+            "connectez-vous à votre espace client sur le site d'AMPER, puis écrivez-moi depuis "
+            f"cette page. Vous pouvez aussi {contact_infinitive()}.")
+
+
+def no_requests() -> str:
+    return ("Je ne trouve aucune demande d'annulation ou de changement d'horaire à votre nom. "
+            "Pour en faire une, dites-moi simplement ce que vous souhaitez.")
+
+
+def request_not_found(reference: str) -> str:
+    return (f"Je ne trouve pas de demande {reference} à votre nom. Vérifiez la référence "
+            f"(elle commence par AMP-), ou {contact()}.")
+
+
+def request_subject(request) -> str:
+    """« AMP-2026-000012 (annulation de l'intervention du jeudi 19 mars, 9 h – 10 h) »"""
+    what = "l'intervention"
+    if request.intervention_start and request.intervention_end:
+        what += f" du {format_slot(request.intervention_start, request.intervention_end)}"
+    if request.kind == "cancellation":
+        action = f"annulation de {what}"
+    else:
+        action = f"changement d'horaire de {what}"
+        if request.new_start and request.new_end:
+            action += f", vers le {format_slot(request.new_start, request.new_end)}"
+    return f"{request.reference} ({action})"
+
+
+def request_statuses(items: List[tuple], refused: bool) -> str:
+    """``items``: (request, label) pairs, newest first."""
+    if len(items) == 1:
+        request, label = items[0]
+        text = f"Votre demande {request_subject(request)} est {label}."
+    else:
+        text = "Vos dernières demandes :\n" + "\n".join(
+            f"• {request_subject(request)} : {label}." for request, label in items)
+    if refused:
+        text += f"\nPour savoir pourquoi une demande a été refusée, {contact()}."
+    return text
+
+
 # --- the chat channel (what a malformed or unanswered message gets) ------------------------
 
 def input_not_an_object() -> str:
@@ -293,4 +344,4 @@ def actions_unavailable() -> str:
 
 def no_reply() -> str:
     return ("Désolé, je n'ai pas pu traiter votre message. Pouvez-vous le reformuler ? "
-            f"Vous pouvez aussi {contact()}.")
+            f"Vous pouvez aussi {contact_infinitive()}.")

@@ -38,6 +38,7 @@ CLIENTS = {
     "3007": "Mme Gauthier",  # unauthenticated, then another client's intervention
     "3008": "M. Henry",     # expired token at confirmation
     "3009": "Mme Imbert",   # cancellation turned into a schedule change, "l'après-midi" then "3h"
+    "3010": "M. Jacob",     # "où en est ma demande ?", before, after, and inside a form
 }
 OFFSETS = {"24H": timedelta(hours=24), "72H": timedelta(hours=72), "5D": timedelta(days=5),
            "15D": timedelta(days=15)}
@@ -242,3 +243,26 @@ def test_a_cancellation_turned_into_a_schedule_change_keeps_the_intervention(sta
     [row] = requests_of(stack, "3009")  # the schedule change only, no cancellation
     assert (row["kind"], row["intervention_id"]) == ("schedule_change", "E3009-15D")
     assert row["new_start"].startswith(new_day.strftime("%Y-%m-%d") + "T15:00")
+
+
+def test_where_the_clients_requests_stand_even_in_the_middle_of_a_form(stack, planning):
+    jules, auth = Client(stack), token("3010")
+    assert "aucune demande" in texts(jules.say("où en est ma demande ?", auth))
+    cancelled, moved = planning[("3010", "72H")], planning[("3010", "15D")]
+    jules.say(f"je voudrais annuler l'intervention du {day_month(cancelled)}", auth)
+    jules.say("raison personnelle", auth)
+    jules.say("oui", auth)
+    [row] = requests_of(stack, "3010")
+
+    said = jules.say(f"je voudrais déplacer l'intervention du {day_month(moved)}", auth)
+    assert "Quel jour" in texts(said)
+    said = texts(jules.say("vous avez bien reçu mon annulation ?", auth))
+    assert f"Votre demande {row['reference']} (annulation de l'intervention du " \
+           f"{format_date(cancelled)}" in said
+    assert "transmission en cours" in said or "transmise au bureau de secteur" in said
+    assert "Quel jour" in said  # then the schedule change goes on where it was
+    assert "aucune demande n'a été enregistrée" in texts(jules.say("stop", auth))
+    assert [r["reference"] for r in requests_of(stack, "3010")] == [row["reference"]]
+    # no token: nothing is read out
+    said = texts(Client(stack).say("où en est ma demande ?"))
+    assert "connectez-vous" in said and row["reference"] not in said

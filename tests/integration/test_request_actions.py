@@ -528,3 +528,61 @@ def test_switching_from_a_schedule_change_to_a_cancellation(store):
     assert slots["intervention_id"] == "I-72H" and slots["new_date"] is None
     assert slots["cancellation_reason"] is None  # the form asks it next
     assert rows(store) == []
+
+
+# --- "où en est ma demande ?" ----------------------------------------------------------------
+
+def status(text, **kw):
+    return run(actions.ActionRequestStatus(),
+               tracker(text, intent="ask_request_status", **kw))
+
+
+def test_the_status_question_needs_to_know_who_asks(store):
+    slots, msgs = status("où en est ma demande ?")
+    assert slots == {}
+    assert "connectez-vous" in texts(msgs) and "01 99 88 77 66" in texts(msgs)
+
+
+def test_the_status_of_the_clients_requests_and_of_no_one_elses(store):
+    assert "aucune demande" in texts(status("où en est ma demande ?", auth=token())[1])
+    mine = services.create_cancellation_request(
+        store, client_number="1001", intervention_id="I-72H", reason="maladie",
+        channel="web", actor="1001", now=NOW).reference
+    theirs = services.create_cancellation_request(
+        store, client_number="2001", intervention_id="S-24H", reason="autre",
+        channel="web", actor="2001", now=NOW).reference
+
+    slots, msgs = status("vous avez bien reçu mon annulation ?", auth=token())
+    said = texts(msgs)
+    assert slots == {}
+    assert said.startswith(f"Votre demande {mine} (annulation de l'intervention du jeudi 5 mars")
+    assert "enregistrée, transmission en cours" in said and theirs not in said
+
+    # another client's reference, typed loosely: not found, nothing about it is said
+    said = texts(status(f"où en est la demande {theirs.replace('-', ' ').lower()} ?",
+                        auth=token())[1])
+    assert f"pas de demande {theirs}" in said and "annulation" not in said
+
+    services.change_request_status(store, mine, "refused", actor="bureau.nord")
+    said = texts(status(f"et la {mine} ?", auth=token())[1])
+    assert "est refusée" in said and "01 99 88 77 66" in said  # who to ask why
+
+
+def test_staff_hear_whose_requests_they_read(store):
+    services.create_cancellation_request(
+        store, client_number="1001", intervention_id="I-72H", reason="personnel",
+        channel="phone", actor="bureau.nord", now=NOW)
+    services.create_cancellation_request(
+        store, client_number="1001", intervention_id="I-5D", reason="personnel",
+        channel="phone", actor="bureau.nord", now=NOW + timedelta(minutes=1))
+    _, msgs = status("la cliente demande où en sont ses demandes",
+                     auth=token(role="staff", staff="bureau.nord"))
+    said = texts(msgs)
+    assert "client n° 1001" in said and "Vos dernières demandes" in said
+    assert said.index("samedi 7 mars") < said.index("jeudi 5 mars")  # newest first
+
+
+def test_the_status_question_with_the_store_down(store, monkeypatch):
+    monkeypatch.setenv("AMPER_DATABASE_URL", "postgresql+psycopg2://nobody@127.0.0.1:1/none")
+    slots, msgs = status("où en est ma demande ?", auth=token())
+    assert slots == {} and "01 99 88 77 66" in texts(msgs)

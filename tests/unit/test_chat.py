@@ -194,3 +194,29 @@ def test_button_entities_fill_the_draft():
     d = read_new_slot('/inform{"new_end_time":"16:00"}', {"new_end_time": "16:00"},
                       Draft(date=date(2026, 3, 19), start=dtime(15)), OLD, NOW).draft
     assert d.end == dtime(16)
+
+
+@pytest.mark.parametrize("text, reference", [
+    ("où en est la demande AMP-2026-000012 ?", "AMP-2026-000012"),
+    ("statut amp 2026 12", "AMP-2026-000012"),
+    ("et la amp-2026-000104", "AMP-2026-000104"),
+    ("où en est ma demande ?", None),
+    ("AMP-26-12", None),
+    ("AMP-2026-1234567", None),  # seven digits: not a reference
+    ("", None),
+])
+def test_a_reference_typed_in_the_message(text, reference):
+    from bot.chat.flows import mentioned_reference
+
+    assert mentioned_reference(text) == reference
+
+
+def test_after_vous_pouvez_aussi_the_contact_is_an_infinitive(monkeypatch):
+    """« Vous pouvez aussi appelez… » was said in three places."""
+    from bot.chat import wording
+
+    monkeypatch.setenv("AMPER_OFFICE_EMAIL", "bureau@amper.example")
+    for text in (wording.login_needed("cancellation"), wording.status_login_needed(),
+                 wording.no_reply()):
+        assert "Vous pouvez aussi appeler le bureau AMPER" in text
+        assert "ou écrire à bureau@amper.example" in text

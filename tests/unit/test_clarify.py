@@ -50,3 +50,11 @@ def test_payload_round_trip_and_rejects_unknown_topics():
     assert topic_from_payload("faq:nope") is None
     assert topic_from_payload("je veux payer") is None
     assert topic_from_payload("") is None
+
+
+def test_the_status_question_can_be_offered_as_a_guess():
+    parse = _parse([("ask_request_status", 0.45), ("request_cancellation", 0.4), ("greet", 0.15)])
+    guesses = best_guesses(parse)
+    assert [(g.title, g.payload) for g in guesses] == [
+        ("Où en est ma demande ?", "/ask_request_status"),
+        ("Annuler une intervention", "/request_cancellation")]
