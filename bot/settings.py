@@ -22,17 +22,17 @@ class ContactSettings:
     email: str
 
     def sentence(self) -> str:
-        """How to reach a person, as a French sentence."""
-        parts = [f"appelez le bureau AMPER au {self.phone}"]
-        if self.email:
-            parts.append(f"écrivez à {self.email}")
-        return " ou ".join(parts)
+        """How to reach a person, as a French sentence (« appelez… ou écrivez à… »)."""
+        return self._ways("appelez", "écrivez")
 
     def infinitive(self) -> str:
-        """The same, after « Vous pouvez aussi » (« appeler… ou écrire à… »)."""
-        parts = [f"appeler le bureau AMPER au {self.phone}"]
+        """The same after « Vous pouvez aussi » (« appeler… ou écrire à… »)."""
+        return self._ways("appeler", "écrire")
+
+    def _ways(self, call: str, write: str) -> str:
+        parts = [f"{call} le bureau AMPER au {self.phone}"]
         if self.email:
-            parts.append(f"écrire à {self.email}")
+            parts.append(f"{write} à {self.email}")
         return " ou ".join(parts)
 
 

@@ -34,7 +34,7 @@ from bot.chat.understanding import (
 from bot.domain.dates import parse_when
 from bot.domain.fr_format import format_date, format_duration, format_time
 from bot.domain.intervention_match import match_interventions
-from bot.domain.model import Intervention
+from bot.domain.model import Intervention, RequestStatus
 from bot.domain.rules import Code
 from bot.service_layer.errors import (
     AlreadyRequested, InterventionNotFound, OutOfNoticeNotConfirmed, RequestNotFound,
@@ -734,5 +734,5 @@ def request_status(turn: Turn, planning: Planning) -> Result:
         return res
     res.say(wording.request_statuses(
         [(item.request, item.label) for item in found],
-        refused=any(item.request.status == "refused" for item in found)))
+        refused=any(item.request.status == RequestStatus.REFUSED for item in found)))
     return res

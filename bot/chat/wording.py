@@ -42,11 +42,15 @@ def office_phone() -> str:
 
 # --- identity and access -------------------------------------------------------------------
 
+def _who_are_you(purpose: str) -> str:
+    return (f"{purpose}, je dois savoir qui vous êtes : connectez-vous à votre espace client "
+            "sur le site d'AMPER, puis écrivez-moi depuis cette page. Vous pouvez aussi "
+            f"{contact_infinitive()}.")
+
+
 def login_needed(kind: str) -> str:
-    return (f"Pour {KIND_WORDS[kind]} une intervention, je dois savoir qui vous êtes : "
-            "connectez-vous à votre espace client sur le site d'AMPER, puis écrivez-moi "
-            f"depuis cette page. Vous pouvez aussi {contact_infinitive()}. "
-            "Je reste disponible pour vos questions.")
+    return (_who_are_you(f"Pour {KIND_WORDS[kind]} une intervention")
+            + " Je reste disponible pour vos questions.")
 
 
 def session_lost() -> str:
@@ -264,9 +268,7 @@ def situation_changed(message: str) -> str:
 # --- "où en est ma demande ?" ----------------------------------------------------------------
 
 def status_login_needed() -> str:
-    return ("Pour vous dire où en sont vos demandes, je dois savoir qui vous êtes : "
-            "connectez-vous à votre espace client sur le site d'AMPER, puis écrivez-moi depuis "
-            f"cette page. Vous pouvez aussi {contact_infinitive()}.")
+    return _who_are_you("Pour vous dire où en sont vos demandes")
 
 
 def no_requests() -> str:
