@@ -123,10 +123,18 @@ def get_intervention(uow, client_number: str, intervention_id: str) -> Intervent
 def get_request(uow, reference: str, client_number: Optional[str] = None) -> Request:
     """A request with its history.  With ``client_number``, another client's request is
     reported as not found."""
-    reference = (reference or "").strip().upper()
     with uow:
-        request = uow.repo.get_request(reference)
-    if request is None or (client_number is not None and request.client_number != str(client_number)):
+        return _owned_request(uow, reference, client_number)
+
+
+def _owned_request(uow, reference: str, client_number: Optional[str] = None, *,
+                   with_history: bool = True) -> Request:
+    """Inside a unit of work: the request, or RequestNotFound (also for another client's
+    request when ``client_number`` is given)."""
+    reference = (reference or "").strip().upper()
+    request = uow.repo.get_request(reference, with_history=with_history)
+    if request is None or (client_number is not None
+                           and request.client_number != str(client_number)):
         raise RequestNotFound(reference)
     return request
 
@@ -560,13 +568,9 @@ def forwarding_status(uow, reference: str, client_number: Optional[str] = None) 
     """« transmise au bureau de secteur » only once it is true, else « enregistrée,
     transmission en cours ».  RequestNotFound for an unknown reference (or another client's
     request when ``client_number`` is given)."""
-    reference = (reference or "").strip().upper()
     with uow:
-        request = uow.repo.get_request(reference, with_history=False)
-        if request is None or (client_number is not None
-                               and request.client_number != str(client_number)):
-            raise RequestNotFound(reference)
-        rows = uow.repo.list_outbox(reference=reference)
+        request = _owned_request(uow, reference, client_number, with_history=False)
+        rows = uow.repo.list_outbox(reference=request.reference)
     return _forwarding_status(request, rows)
 
 
@@ -703,11 +707,7 @@ def client_request_statuses(uow, client_number: str, *, reference: Optional[str]
     client_number = str(client_number)
     with uow:
         if reference:
-            reference = reference.strip().upper()
-            request = uow.repo.get_request(reference, with_history=False)
-            if request is None or request.client_number != client_number:
-                raise RequestNotFound(reference)
-            found = [request]
+            found = [_owned_request(uow, reference, client_number, with_history=False)]
         else:
             found = uow.repo.list_requests(client_number=client_number, limit=max(1, limit),
                                            newest_first=True)
