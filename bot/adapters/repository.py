@@ -4,7 +4,7 @@ Works inside the unit of work's session/transaction; it never commits."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -336,12 +336,16 @@ class SqlAlchemyRepository:
         return result.rowcount == 1
 
     def list_outbox(self, *, status: Optional[str] = None, reference: Optional[str] = None,
+                    references: Optional[Sequence[str]] = None,
                     message_id: Optional[int] = None, limit: Optional[int] = None) -> List[Any]:
+        """Outbox rows, oldest first; ``references`` reads several requests' rows at once."""
         stmt = self._outbox_select()
         if status:
             stmt = stmt.where(outbox.c.status == status)
         if reference:
             stmt = stmt.where(requests.c.reference == reference)
+        if references is not None:
+            stmt = stmt.where(requests.c.reference.in_(list(references)))
         if message_id is not None:
             stmt = stmt.where(outbox.c.id == message_id)
         stmt = stmt.order_by(outbox.c.id)

@@ -711,6 +711,8 @@ def client_request_statuses(uow, client_number: str, *, reference: Optional[str]
         else:
             found = uow.repo.list_requests(client_number=client_number, limit=max(1, limit),
                                            newest_first=True)
-        rows = {r.reference: uow.repo.list_outbox(reference=r.reference) for r in found}
+        rows: Dict[str, list] = {r.reference: [] for r in found}
+        for row in uow.repo.list_outbox(references=list(rows)):  # one query, not one per request
+            rows[row.reference].append(row)
     return [ClientRequestStatus(r, client_label(r, _forwarding_status(r, rows[r.reference])))
             for r in found]

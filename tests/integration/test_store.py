@@ -317,6 +317,8 @@ def test_what_a_client_is_told_about_their_requests(seeded, uow):
         uow.repo.outbox_delivered(message.id, NOW + timedelta(minutes=5))
         uow.commit()
     assert told(reference=first) == [(first, "transmise au bureau de secteur")]
+    # the list reads every request's outbox at once: each label stays with its own request
+    assert told() == [(change, waiting), (second, waiting), (first, "transmise au bureau de secteur")]
     services.change_request_status(uow, first, "acknowledged", actor="bureau.nord")
     services.change_request_status(uow, second, "refused", actor="bureau.nord")
     assert told(reference=first.lower()) == [(first, "prise en compte par le bureau de secteur")]
