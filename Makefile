@@ -49,7 +49,7 @@ run: $(MODEL)
 
 # --- tests: everything, including a throwaway PostgreSQL --------------------
 test: $(MODEL)
-	scripts/with-postgres.sh $(PY) -m pytest tests
+	scripts/with-postgres.sh $(PY) -m pytest tests --durations=15
 
 test-fast: $(STAMP)
 	$(PY) -m pytest tests/unit -q
