@@ -4,6 +4,12 @@
     .venv/bin/python benchmarks/ensemble_cv.py --sweep-only       # sweep saved parses
     .venv/bin/python benchmarks/ensemble_cv.py --folds 5 --only 4,5  # finish a stopped run
     .venv/bin/python benchmarks/ensemble_cv.py --linear-set C=100  # ~3 min
+    .venv/bin/python benchmarks/ensemble_cv.py --folds 5 --config /tmp/variant.yml \
+        --out reports/tuning/ensemble-variant   # the same folds, another pipeline
+
+``--config``/``--out`` score a variant of the whole pipeline (e.g. fewer DIET epochs) on the
+same stratified folds, into its own folder, so its sweep.md compares line by line with the
+one of config.yml.
 
 ``--linear-set KEY=JSON`` tries a variant of the linear classifier without retraining
 DIET: it retrains only the linear model on each saved fold's training set
@@ -47,7 +53,7 @@ ANSWER_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 AMBIGUITY = 0.1
 
 
-def train_and_parse(k: int, only: list | None = None) -> None:
+def train_and_parse(k: int, only: list | None = None, config: Path = ROOT / "config.yml") -> None:
     from bot.nlu.evaluation import ModelRunner
 
     examples = load_examples(ROOT / "data" / "nlu")
@@ -58,7 +64,7 @@ def train_and_parse(k: int, only: list | None = None) -> None:
         fold_dir = OUT / f"fold{i}"
         fold_dir.mkdir(parents=True, exist_ok=True)
         write_nlu([e for j, p in enumerate(parts) if j != i for e in p], fold_dir / "train.yml")
-        seconds = train_nlu_fold(fold_dir, ROOT / "config.yml", OUT / "cache", f"du pli {i + 1}")
+        seconds = train_nlu_fold(fold_dir, config, OUT / "cache", f"du pli {i + 1}")
         runner = ModelRunner(fold_dir / "m.tar.gz")
         rows = []
         try:
@@ -71,6 +77,12 @@ def train_and_parse(k: int, only: list | None = None) -> None:
             runner.close()
         (OUT / f"fold{i}.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
         print(f"fold {i + 1}/{k}: {seconds:.0f} s", flush=True)
+
+
+def set_out(path: Path) -> None:
+    """Where this run's folds, parses and sweep are read and written."""
+    global OUT
+    OUT = path.resolve()
 
 
 def replay(row: dict, weight: float, intent_t: float, answer_t: float) -> str:
@@ -119,7 +131,7 @@ def with_linear(overrides: dict) -> list:
     return out
 
 
-def sweep(rows: list, path: Path = OUT / "sweep.md", variant: str = "") -> str:
+def sweep(rows: list, path: Path, variant: str = "") -> str:
     results = []
     for w, it, at in itertools.product(WEIGHTS, INTENT_THRESHOLDS, ANSWER_THRESHOLDS):
         preds = [Prediction(Example(r["text"], r["label"]), replay(r, w, it, at), 0.0, None)
@@ -161,7 +173,14 @@ def main() -> int:
                              "stopped run; the sweep reads every saved fold")
     parser.add_argument("--linear-set", action="append", default=[], metavar="KEY=JSON",
                         help="replay with a retrained linear variant (DIET's saved rankings kept)")
+    parser.add_argument("--config", type=Path, default=ROOT / "config.yml",
+                        help="the pipeline to score (default: config.yml)")
+    parser.add_argument("--out", type=Path, default=OUT,
+                        help="where the folds, parses and sweep go (default: %(default)s)")
     args = parser.parse_args()
+    if not args.config.is_file():
+        raise SystemExit(f"no such config: {args.config}")
+    set_out(args.out)
     OUT.mkdir(parents=True, exist_ok=True)
     if args.linear_set:
         from benchmarks.linear_cv import parse_overrides
@@ -171,8 +190,9 @@ def main() -> int:
                      f", linear {overrides}")
     else:
         if not args.sweep_only:
-            train_and_parse(args.folds, args.only)
-        text = sweep(saved_rows())
+            train_and_parse(args.folds, args.only, args.config.resolve())
+        text = sweep(saved_rows(), OUT / "sweep.md", "" if args.config.resolve() == (ROOT / "config.yml")
+                     else f", {args.config.name}")
     print("\n".join(text.splitlines()[-(len(WEIGHTS) + 2):]))
     return 0
 
