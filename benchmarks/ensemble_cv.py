@@ -180,6 +180,8 @@ def main() -> int:
     args = parser.parse_args()
     if not args.config.is_file():
         raise SystemExit(f"no such config: {args.config}")
+    if args.linear_set and args.config.resolve() != ROOT / "config.yml":
+        raise SystemExit("--linear-set varies config.yml's linear classifier: no --config with it")
     set_out(args.out)
     OUT.mkdir(parents=True, exist_ok=True)
     if args.linear_set:

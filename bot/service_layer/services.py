@@ -712,7 +712,7 @@ def client_request_statuses(uow, client_number: str, *, reference: Optional[str]
             found = uow.repo.list_requests(client_number=client_number, limit=max(1, limit),
                                            newest_first=True)
         rows: Dict[str, list] = {r.reference: [] for r in found}
-        for row in uow.repo.list_outbox(references=list(rows)):  # one query, not one per request
-            rows[row.reference].append(row)
+        for row in (uow.repo.list_outbox(references=list(rows)) if rows else ()):
+            rows[row.reference].append(row)  # one query for all, not one per request
     return [ClientRequestStatus(r, client_label(r, _forwarding_status(r, rows[r.reference])))
             for r in found]
