@@ -180,7 +180,9 @@ def main() -> int:
     args = parser.parse_args()
     if not args.config.is_file():
         raise SystemExit(f"no such config: {args.config}")
-    if args.linear_set and args.config.resolve() != ROOT / "config.yml":
+    config = args.config.resolve()
+    variant = "" if config == ROOT / "config.yml" else f", {config.name}"
+    if args.linear_set and variant:
         raise SystemExit("--linear-set varies config.yml's linear classifier: no --config with it")
     set_out(args.out)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -192,9 +194,8 @@ def main() -> int:
                      f", linear {overrides}")
     else:
         if not args.sweep_only:
-            train_and_parse(args.folds, args.only, args.config.resolve())
-        text = sweep(saved_rows(), OUT / "sweep.md", "" if args.config.resolve() == (ROOT / "config.yml")
-                     else f", {args.config.name}")
+            train_and_parse(args.folds, args.only, config)
+        text = sweep(saved_rows(), OUT / "sweep.md", variant)
     print("\n".join(text.splitlines()[-(len(WEIGHTS) + 2):]))
     return 0
 
