@@ -10,6 +10,9 @@ Form slots (see domain.yml):
   ``new_end_time``, ``schedule_change_confirmed``
 
 Helper slots: ``candidate_ids`` (the interventions offered as buttons next),
+``all_offered`` (those candidates may all be cancelled at once: a "Toutes" button),
+``intervention_ids`` (a cancellation of several interventions: all of them, the first one
+also in ``intervention_id``),
 ``misunderstood`` (consecutive misses on the requested slot), ``request_summary`` (the rule
 decision and recap said before confirmation), ``decision_code`` (the previewed decision,
 checked again before recording).  Confirmation slots hold "yes" / "no".
@@ -19,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from bot.chat import wording
 from bot.chat.identity import Identity
@@ -29,13 +32,14 @@ from bot.chat.new_slot import (
 )
 from bot.chat.planning import BUTTONS_LIMIT, Planning
 from bot.chat.understanding import (
-    Choice, choose_intervention, mentions_when, parse_reason, parse_yes_no,
+    Choice, choose_intervention, mentions_when, parse_reason, parse_yes_no, wants_all,
 )
 from bot.domain.dates import parse_when
 from bot.domain.fr_format import format_date, format_duration, format_time
 from bot.domain.intervention_match import match_interventions
 from bot.domain.model import Intervention, RequestStatus
-from bot.domain.rules import Code
+from bot.domain.rules import Code, Decision
+from bot.service_layer.services import MAX_GROUP
 from bot.service_layer.errors import (
     AlreadyRequested, InterventionNotFound, OutOfNoticeNotConfirmed, RequestNotFound,
     RuleRefused, ServiceError, StoreUnavailable,
@@ -51,7 +55,8 @@ FORM_SLOTS = {
     CANCELLATION: ("intervention_id", "cancellation_reason", "cancellation_confirmed"),
     SCHEDULE_CHANGE: ("intervention_id",) + NEW_SLOT_FIELDS + ("schedule_change_confirmed",),
 }
-HELPER_SLOTS = ("candidate_ids", "misunderstood", "request_summary", "decision_code")
+HELPER_SLOTS = ("candidate_ids", "misunderstood", "request_summary", "decision_code",
+                "intervention_ids", "all_offered")
 REQUESTED_SLOT = "requested_slot"
 YES, NO = "yes", "no"
 #: Misses in a row on the same question before explaining and offering the office.
@@ -143,6 +148,18 @@ def start_request(kind: str, turn: Turn, planning: Planning,
             res.slots.update(draft.as_slots())
     if choice.chosen is not None:
         res.slots["intervention_id"] = choice.chosen.external_id
+    elif kind == CANCELLATION and choice.several and len(choice.candidates) > MAX_GROUP \
+            and wants_all(turn.text):
+        res.say(wording.too_many_at_once(len(choice.candidates), MAX_GROUP))
+        res.slots["candidate_ids"] = [i.external_id for i in choice.candidates[:BUTTONS_LIMIT]]
+    elif kind == CANCELLATION and choice.several and len(choice.candidates) <= MAX_GROUP:
+        # "annuler la semaine prochaine": these interventions, one of them or all
+        res.slots["candidate_ids"] = [i.external_id for i in choice.candidates]
+        res.slots["all_offered"] = True
+        if wants_all(turn.text):  # "toute la semaine prochaine": checked by open_request
+            res.slots["intervention_id"] = wording.ALL_LISTED
+        else:
+            res.say(wording.several_to_cancel(len(choice.candidates)))
     elif choice.understood and choice.say:
         res.say(choice.say)
         res.slots["candidate_ids"] = [i.external_id for i in choice.candidates[:BUTTONS_LIMIT]]
@@ -317,13 +334,15 @@ class _State:
         if wanted in self.by_id:
             self.pick(self.by_id[wanted])
             return
+        shown = [self.by_id[i] for i in (self.turn.slots.get("candidate_ids") or [])
+                 if i in self.by_id]
+        if self.kind == CANCELLATION and self.read_group(wanted, shown):
+            return
         if self.entity("intervention_id"):
             # an id that is not one of this client's upcoming interventions: never say more
             self.set("intervention_id", None)
             self.offer(self.upcoming, InterventionNotFound.message)
             return
-        shown = [self.by_id[i] for i in (self.turn.slots.get("candidate_ids") or [])
-                 if i in self.by_id]
         if self.kind == SCHEDULE_CHANGE:
             choice, draft = _choose_for_change(self.turn.text, self.upcoming, self.turn.now)
             if choice.chosen is None and not choice.understood:
@@ -345,9 +364,85 @@ class _State:
             return
         self.offer(choice.candidates, choice.say)
 
+    def read_group(self, wanted: str, shown: List[Intervention]) -> bool:
+        """Cancellation: the message asks for several interventions at once ("toutes" after
+        they were listed, "annulez toute la semaine prochaine").  True when handled."""
+        offered = bool(self.turn.slots.get("all_offered")) and len(shown) > 1
+        if wanted == wording.ALL_LISTED or (offered and wanted == self.turn.text
+                                            and wants_all(self.turn.text)
+                                            and mentions_when(self.turn.text,
+                                                              self.turn.now) is None):
+            if not offered:  # a stale or forged button: ask again
+                self.set("intervention_id", None)
+                self.offer(self.upcoming, None)
+                return True
+            self.choose_group(shown)
+            return True
+        choice = choose_intervention(self.turn.text, self.upcoming, self.turn.now, shown)
+        if not (choice.several and choice.candidates):
+            return False
+        if wants_all(self.turn.text):
+            self.choose_group(choice.candidates)
+            return True
+        if len(choice.candidates) > MAX_GROUP:
+            return False
+        self.set("intervention_id", None)
+        self.offer(choice.candidates, wording.several_to_cancel(len(choice.candidates)),
+                   all_of_them=True)
+        return True
+
+    def choose_group(self, items: Sequence[Intervention]) -> None:
+        """Cancel all of ``items``: those that can still be cancelled here are kept (the
+        others are said), then the reason and one recap with each consequence."""
+        if len(items) > MAX_GROUP:
+            self.set("intervention_id", None)
+            self.offer(items, wording.too_many_at_once(len(items), MAX_GROUP))
+            return
+        reason = self.values.get("cancellation_reason") or "autre"
+        kept = [i for i, _decision in self.still_cancellable(items, reason)]
+        if len(kept) == 1:
+            self.pick(kept[0])
+            return
+        if not kept:
+            self.end(wording.nothing_to_cancel())
+            return
+        self.set("intervention_id", kept[0].external_id)
+        self.res.slots["intervention_ids"] = [i.external_id for i in kept]
+        self.res.slots["candidate_ids"] = None
+        self.res.slots["all_offered"] = None
+
+    def still_cancellable(self, items: Sequence[Intervention],
+                          reason: str) -> List[Tuple[Intervention, Decision]]:
+        """``items`` that can be cancelled now, with the decision; the others are said
+        (already requested, started...)."""
+        kept, already, refused = [], [], []
+        for i in items:
+            try:
+                decision = self.planning.preview_cancellation(self.who, i.external_id, reason,
+                                                              self.turn.now)
+            except AlreadyRequested:
+                already.append(i)
+            except (RuleRefused, InterventionNotFound):
+                refused.append(i)
+            else:
+                kept.append((i, decision))
+        if already:
+            self.say(wording.left_out(already, "une annulation est déjà demandée"))
+        if refused:
+            self.say(wording.left_out(refused, "plus annulable ici"))
+        return kept
+
+    def group(self) -> List[Intervention]:
+        """The interventions of a cancellation of several (empty for one)."""
+        ids = self.res.slots["intervention_ids"] if "intervention_ids" in self.res.slots \
+            else self.turn.slots.get("intervention_ids")
+        return [self.by_id[i] for i in ids or [] if i in self.by_id] if ids else []
+
     def pick(self, chosen: Intervention) -> None:
         self.set("intervention_id", chosen.external_id)
         self.res.slots["candidate_ids"] = None
+        self.res.slots["intervention_ids"] = None
+        self.res.slots["all_offered"] = None
         if self.kind == CANCELLATION:
             # say at once if nothing can be requested on it (already requested, started...)
             try:
@@ -360,10 +455,14 @@ class _State:
                 self.set("intervention_id", None)
                 self.offer([i for i in self.upcoming if i is not chosen], err.message)
 
-    def offer(self, candidates: Sequence[Intervention], message: Optional[str]) -> None:
-        """Say ``message``; the form's question then shows ``candidates`` as buttons."""
-        self.res.slots["candidate_ids"] = [i.external_id for i in candidates[:BUTTONS_LIMIT]] \
-            or None
+    def offer(self, candidates: Sequence[Intervention], message: Optional[str],
+              all_of_them: bool = False) -> None:
+        """Say ``message``; the form's question then shows ``candidates`` as buttons (and
+        a button for all of them with ``all_of_them``)."""
+        limit = MAX_GROUP if all_of_them else BUTTONS_LIMIT
+        self.res.slots["candidate_ids"] = [i.external_id for i in candidates[:limit]] or None
+        self.res.slots["all_offered"] = True if all_of_them else None
+        self.res.slots["intervention_ids"] = None
         self.say(message)
 
     def correction_of_intervention(self) -> bool:
@@ -372,8 +471,8 @@ class _State:
         if when is None:
             return False
         current = self.intervention()
-        if current is not None and match_interventions(when, [current]) == [current] \
-                and not when.ambiguous:
+        if current is not None and not self.group() \
+                and match_interventions(when, [current]) == [current] and not when.ambiguous:
             return False
         self.read_intervention(self.turn.text)
         return True
@@ -432,6 +531,9 @@ class _State:
         i, reason = self.intervention(), self.values.get("cancellation_reason")
         if i is None or reason is None or self.values.get("cancellation_confirmed"):
             return
+        if self.group():
+            self.preview_group(reason)
+            return
         try:
             decision = self.planning.preview_cancellation(self.who, i.external_id, reason,
                                                           self.turn.now)
@@ -445,6 +547,24 @@ class _State:
         self.res.slots["request_summary"] = wording.cancellation_recap(i, reason,
                                                                        decision.message)
         self.res.slots["decision_code"] = decision.code
+
+    def preview_group(self, reason: str) -> None:
+        """One recap for several interventions, with each one's consequence."""
+        items = self.group()
+        checked = self.still_cancellable(items, reason)
+        kept = [i for i, _decision in checked]
+        if len(kept) < 2:
+            if kept:
+                self.pick(kept[0])
+                self.preview_cancellation()
+            else:
+                self.end(wording.nothing_to_cancel())
+            return
+        codes = [decision.code for _i, decision in checked]
+        self.set("intervention_id", kept[0].external_id)
+        self.res.slots["intervention_ids"] = [i.external_id for i in kept]
+        self.res.slots["request_summary"] = wording.group_recap(kept, codes, reason)
+        self.res.slots["decision_code"] = ",".join(codes)
 
     # -- schedule change --------------------------------------------------------------------
     def schedule_change(self) -> None:
@@ -573,6 +693,11 @@ def ask(kind: str, slot: str, turn: Turn, planning: Planning) -> Result:
             wanted = [by_id[x] for x in (turn.slots.get("candidate_ids") or []) if x in by_id]
             narrowed = bool(wanted)
             items = wanted or upcoming[:BUTTONS_LIMIT]
+        if kind == CANCELLATION and turn.slots.get("all_offered") and len(items) > 1 \
+                and narrowed:
+            res.say(wording.ask_which_or_all(),
+                    wording.intervention_buttons(items) + wording.all_button(len(items)))
+            return res
         res.say(wording.ask_intervention(kind, narrowed), wording.intervention_buttons(items))
         return res
     if slot == "cancellation_reason":
@@ -644,6 +769,9 @@ def finish(kind: str, turn: Turn, planning: Planning) -> Result:
     # the same confirmation replayed (retry) gives the same key: no second request
     key = f"chat:{turn.sender}:{turn.message_id or turn.now.isoformat()}"
     reason = turn.slots.get("cancellation_reason")
+    group = list(turn.slots.get("intervention_ids") or [])
+    if kind == CANCELLATION and len(group) > 1:
+        return _finish_group(res, turn, planning, who, group, reason, key)
     bounds = Draft.from_slots(turn.slots).bounds()
     if kind == SCHEDULE_CHANGE and bounds is None:
         return res
@@ -684,6 +812,39 @@ def finish(kind: str, turn: Turn, planning: Planning) -> Result:
     res.say(wording.recorded(result.reference, kind, replayed=not result.created))
     request = result.request
     res.say(wording.next_steps(kind, request.exemption_pending, request.out_of_notice))
+    return res
+
+
+def _finish_group(res: Result, turn: Turn, planning: Planning, who: Identity,
+                  ids: List[str], reason: str, key: str) -> Result:
+    """Record the cancellation of several interventions: all of them or none."""
+    try:
+        try:
+            # the consequences said before the yes must still be the ones that apply
+            codes = [planning.preview_cancellation(who, i, reason, turn.now).code for i in ids]
+        except AlreadyRequested:
+            results = planning.cancel_all(who, ids, reason, turn.now, key)  # a replay, or raises
+        else:
+            if ",".join(codes) != turn.slots.get("decision_code"):
+                res.say(wording.situation_changed(wording.group_changed()))
+                return res
+            results = planning.cancel_all(who, ids, reason, turn.now, key)
+    except StoreUnavailable:
+        res.say(wording.store_down_recording())
+        return res
+    except AlreadyRequested as err:
+        res.say(err.message)
+        return res
+    except (RuleRefused, InterventionNotFound) as err:
+        res.say(wording.situation_changed(err.message))
+        return res
+    except ServiceError:
+        res.say(wording.store_down_recording())
+        return res
+    res.say(wording.recorded_group([r.reference for r in results],
+                                   replayed=not any(r.created for r in results)))
+    res.say(wording.next_steps(CANCELLATION, any(r.request.exemption_pending for r in results),
+                               True))
     return res
 
 

@@ -10,7 +10,7 @@ from the conversation text: the services refuse another client's intervention.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Sequence
 
 from bot.chat.identity import Identity
 from bot.domain.model import Intervention
@@ -60,6 +60,14 @@ class Planning:
                idempotency_key: str) -> RequestResult:
         return services.create_cancellation_request(
             self._uow(), client_number=who.client_number, intervention_id=intervention_id,
+            reason=reason, channel=who.channel, actor=who.actor, now=now,
+            idempotency_key=idempotency_key)
+
+    def cancel_all(self, who: Identity, intervention_ids: Sequence[str], reason: str,
+                   now: datetime, idempotency_key: str) -> List[RequestResult]:
+        """One cancellation request per intervention, all recorded or none."""
+        return services.create_cancellation_requests(
+            self._uow(), client_number=who.client_number, intervention_ids=intervention_ids,
             reason=reason, channel=who.channel, actor=who.actor, now=now,
             idempotency_key=idempotency_key)
 

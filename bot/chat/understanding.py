@@ -11,7 +11,9 @@ from datetime import datetime
 from typing import List, Optional, Sequence
 from zoneinfo import ZoneInfo
 
-from bot.domain.dates import When, clarification_question, normalise, parse_when
+from bot.domain.dates import (
+    Ambiguity, When, clarification_question, normalise, parse_when,
+)
 from bot.domain.fr_format import format_date
 from bot.domain.intervention_match import match_interventions, target_of
 from bot.domain.model import Intervention
@@ -102,6 +104,31 @@ class Choice:
     candidates: List[Intervention] = field(default_factory=list)
     say: Optional[str] = None
     understood: bool = True  # False: nothing usable in the message
+    #: the message designates every one of ``candidates`` (a period, several dates, several
+    #: on one day), not one of them to pick: "all of them" is a sensible answer
+    several: bool = False
+
+
+#: "toutes", "tous", "l'ensemble", "les deux", "les 3"... but not "tout de suite", "pas du
+#: tout", nor an exception ("toutes sauf mardi": the client then names the ones to keep).
+_ALL = re.compile(r"\b(tout|toute|tous|toutes|l ensemble|chacune|chacun|les deux|les trois"
+                  r"|les quatre|les cinq|les \d{1,2})\b")
+_NOT_ALL = re.compile(r"\btout de suite\b|\btout a l heure\b|\bdu tout\b|\ben tout cas\b"
+                      r"|\bmalgre tout\b|\btout le monde\b|\btout a fait\b|\bsauf\b"
+                      r"|\bexcepte\b|\bhormis\b|\ba part\b|\bsans compter\b")
+
+
+def wants_all(text: str) -> bool:
+    """Whether the message asks for all the interventions it designates ("annulez toute la
+    semaine prochaine", "toutes", "les deux")."""
+    if not text or text.startswith("/"):
+        return False
+    norm = normalise(text)
+    return bool(_ALL.search(norm)) and not _NOT_ALL.search(norm)
+
+
+#: Ambiguities that list several interventions the client may want all of.
+_SEVERAL = {Ambiguity.PERIOD_WITHOUT_DAY, Ambiguity.SEVERAL_DATES}
 
 
 def _describe(when: When) -> Optional[str]:
@@ -137,10 +164,11 @@ def choose_intervention(text: str, upcoming: Sequence[Intervention], now: dateti
     if when.ambiguous:
         question = clarification_question(when, now)
         if matches:
-            return Choice(candidates=matches, say=question or "Laquelle ?")
+            several = len(matches) > 1 and set(when.ambiguities) <= _SEVERAL
+            return Choice(candidates=matches, say=question or "Laquelle ?", several=several)
         return Choice(candidates=list(upcoming), say=question or wording.none_match(_describe(when)))
     if len(matches) == 1:
         return Choice(chosen=matches[0])
     if matches:
-        return Choice(candidates=matches, say="Plusieurs interventions correspondent.")
+        return Choice(candidates=matches, say=wording.several_match(), several=True)
     return Choice(candidates=list(upcoming), say=wording.none_match(_describe(when)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +29,9 @@ from bot.service_layer.errors import (
 
 PARIS = ZoneInfo("Europe/Paris")
 MAX_ACTOR_LENGTH = 100
+#: The most interventions cancelled by one request of the client (a longer absence is
+#: arranged with the sector office).
+MAX_GROUP = 10
 
 
 def _now(now: Optional[datetime]) -> datetime:
@@ -242,49 +245,91 @@ def create_schedule_change_request(uow, *, client_number: str, intervention_id: 
                    dict(new_start_at=new_start, new_end_at=new_end))
 
 
+def create_cancellation_requests(uow, *, client_number: str, intervention_ids: Sequence[str],
+                                 reason, channel: Union[Channel, str], actor: str,
+                                 now: Optional[datetime] = None,
+                                 idempotency_key: Optional[str] = None) -> List[RequestResult]:
+    """Cancel several interventions at once ("toute la semaine prochaine"): one request per
+    intervention, all recorded in one transaction or none.  Each request gets its own
+    idempotency key, ``<key>:<intervention id>``, so replaying the same confirmation returns
+    the same requests (``created=False``).  Errors as for
+    :func:`create_cancellation_request`: one intervention that cannot be cancelled (already
+    requested, started...) records nothing."""
+    ids = [str(i) for i in intervention_ids]
+    if not ids or len(set(ids)) != len(ids) or len(ids) > MAX_GROUP:
+        raise InvalidInput(f"De 1 à {MAX_GROUP} interventions différentes attendues.")
+    reason = _reason(reason)
+
+    def decide(intervention, sector, now):
+        return rules.decide_cancellation(intervention, str(client_number), reason, now,
+                                         office_contact=sector.office_email if sector else None)
+
+    key = str(idempotency_key)[:135] if idempotency_key is not None else None
+    items = [(i, f"{key}:{i}" if key else None) for i in ids]
+    return _create_all(uow, RequestKind.CANCELLATION, client_number, items, channel, actor,
+                       now, decide, dict(reason_category=reason.value))
+
+
 def _create(uow, kind: RequestKind, client_number, intervention_id, channel, actor, now,
             idempotency_key, decide, extra: Dict[str, Any]) -> RequestResult:
-    now, channel, actor = _now(now), _channel(channel), _actor(actor)
-    client_number = str(client_number)
     if idempotency_key is not None:
         idempotency_key = str(idempotency_key)[:200]
+    return _create_all(uow, kind, client_number, [(intervention_id, idempotency_key)],
+                       channel, actor, now, decide, extra)[0]
+
+
+def _create_all(uow, kind: RequestKind, client_number, items: Sequence[Tuple[str, Optional[str]]],
+                channel, actor, now, decide, extra: Dict[str, Any]) -> List[RequestResult]:
+    """Record one request per (intervention id, idempotency key) in one transaction."""
+    now, channel, actor = _now(now), _channel(channel), _actor(actor)
+    client_number = str(client_number)
     for _attempt in range(3):
         try:
             with uow:
-                if idempotency_key:
-                    replay = _replay(uow, idempotency_key, kind, client_number, intervention_id)
-                    if replay:
-                        return replay
-                intervention = _load_intervention(uow, client_number, intervention_id)
-                sector = uow.repo.sector_for_client(intervention.client_number)
-                decision = decide(intervention, sector, now)
-                try:
-                    _ensure_requestable(uow, intervention, kind, decision)
-                except AlreadyRequested:
-                    # A concurrent replay of this same message may have committed between the
-                    # key check above and this one (read committed): that is a replay.
-                    replay = idempotency_key and _replay(
-                        uow, idempotency_key, kind, client_number, intervention_id)
-                    if replay:
-                        return replay
-                    raise
-                request = _insert_request(uow, kind, intervention, sector, decision, channel,
-                                          actor, now, idempotency_key, extra)
-                uow.commit()
-                return RequestResult(request=request, decision=decision, created=True)
+                results = [_create_one(uow, kind, client_number, intervention_id, key, channel,
+                                       actor, now, decide, extra)
+                           for intervention_id, key in items]
+                if any(r.created for r in results):
+                    uow.commit()
+                return results
         except IntegrityError:
             # Lost a race against a concurrent transaction: the database constraint held.
             with uow:
-                if idempotency_key:
-                    replay = _replay(uow, idempotency_key, kind, client_number, intervention_id)
-                    if replay:
-                        return replay
-                intervention = _load_intervention(uow, client_number, intervention_id)
-                existing = uow.repo.find_open_request(intervention.id, kind)
-                if existing:
-                    raise AlreadyRequested(existing) from None
+                replays = [key and _replay(uow, key, kind, client_number, intervention_id)
+                           for intervention_id, key in items]
+                if all(replays):
+                    return replays
+                for intervention_id, _key in items:
+                    intervention = _load_intervention(uow, client_number, intervention_id)
+                    existing = uow.repo.find_open_request(intervention.id, kind)
+                    if existing:
+                        raise AlreadyRequested(existing) from None
             # otherwise (e.g. the conflicting request got closed meanwhile): try again
     raise ServiceError("La demande n'a pas pu être enregistrée, merci de réessayer.")
+
+
+def _create_one(uow, kind, client_number: str, intervention_id, key: Optional[str], channel,
+                actor, now, decide, extra) -> RequestResult:
+    """Inside a unit of work: the replay of ``key``, or a new request (not committed)."""
+    if key:
+        replay = _replay(uow, key, kind, client_number, intervention_id)
+        if replay:
+            return replay
+    intervention = _load_intervention(uow, client_number, intervention_id)
+    sector = uow.repo.sector_for_client(intervention.client_number)
+    decision = decide(intervention, sector, now)
+    try:
+        _ensure_requestable(uow, intervention, kind, decision)
+    except AlreadyRequested:
+        # A concurrent replay of this same message may have committed between the key
+        # check above and this one (read committed): that is a replay.
+        replay = key and _replay(uow, key, kind, client_number, intervention_id)
+        if replay:
+            return replay
+        raise
+    request = _insert_request(uow, kind, intervention, sector, decision, channel, actor, now,
+                              key, extra)
+    return RequestResult(request=request, decision=decision, created=True)
 
 
 def _replay(uow, key: str, kind, client_number: str, intervention_id) -> Optional[RequestResult]:
