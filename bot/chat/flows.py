@@ -138,7 +138,7 @@ def start_request(kind: str, turn: Turn, planning: Planning,
     if who.is_staff:
         res.say(wording.acting_for(who.client_number))
     if kind == CANCELLATION:
-        choice = choose_intervention(turn.text, upcoming, turn.now)
+        choice = choose_intervention(turn.text, upcoming, turn.now, ranges=True)
         reason = parse_reason(turn.text, answer=False)
         if reason:
             res.slots["cancellation_reason"] = reason
@@ -349,7 +349,8 @@ class _State:
                 choice = choose_intervention(self.turn.text, self.upcoming, self.turn.now, shown)
                 draft = None
         else:
-            choice = choose_intervention(self.turn.text, self.upcoming, self.turn.now, shown)
+            choice = choose_intervention(self.turn.text, self.upcoming, self.turn.now, shown,
+                                         ranges=True)
             draft = None
         if choice.chosen is not None:
             self.pick(choice.chosen)
@@ -378,7 +379,8 @@ class _State:
                 return True
             self.choose_group(shown)
             return True
-        choice = choose_intervention(self.turn.text, self.upcoming, self.turn.now, shown)
+        choice = choose_intervention(self.turn.text, self.upcoming, self.turn.now, shown,
+                                     ranges=True)
         if not (choice.several and choice.candidates):
             return False
         if wants_all(self.turn.text):

@@ -6,13 +6,13 @@ client's interventions are arguments.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import List, Optional, Sequence
 from zoneinfo import ZoneInfo
 
 from bot.domain.dates import (
-    Ambiguity, When, clarification_question, normalise, parse_when,
+    Ambiguity, DateRange, When, clarification_question, normalise, parse_when,
 )
 from bot.domain.fr_format import format_date
 from bot.domain.intervention_match import match_interventions, target_of
@@ -131,6 +131,33 @@ def wants_all(text: str) -> bool:
 _SEVERAL = {Ambiguity.PERIOD_WITHOUT_DAY, Ambiguity.SEVERAL_DATES}
 
 
+#: "du 3 au 10", "entre le 3 et le 10", "du lundi au jeudi", "depuis lundi jusqu'à jeudi"
+_RANGE = re.compile(r"\b(?:du|depuis|a partir du|a compter du|entre)\b.+\b(?:au|jusqua|et le|et)\b")
+#: "jusqu'au 15 décembre", "jusqu'à mardi" (not "jusqu'à 11 h": a time is excluded below)
+_UNTIL = re.compile(r"\bjusqua\b")
+#: The longest period read from "du ... au ..." (a longer one is more likely a misreading).
+_RANGE_MAX_DAYS = 92
+
+
+def as_period(when: When, text: str, now: datetime) -> When:
+    """Two dates joined as a range, or "jusqu'au <date>", read as the period they bound."""
+    if when.period is not None or when.start_times or when.end_times or when.duration:
+        return when
+    norm = normalise(text)
+    today = now.astimezone(PARIS).date()
+    first = last = None
+    if len(when.dates) == 2 and set(when.ambiguities) == {Ambiguity.SEVERAL_DATES} \
+            and _RANGE.search(norm):
+        first, last = when.dates
+    elif len(when.dates) == 1 and not when.ambiguities and _UNTIL.search(norm) \
+            and when.dates[0] > today:
+        first, last = today, when.dates[0]
+    if first is None or not (0 < (last - first).days <= _RANGE_MAX_DAYS):
+        return when
+    return replace(when, dates=(), period=DateRange(first, last),
+                   ambiguities=(Ambiguity.PERIOD_WITHOUT_DAY,))
+
+
 def _describe(when: When) -> Optional[str]:
     if when.date is not None:
         return "le " + format_date(datetime.combine(when.date, datetime.min.time(), tzinfo=PARIS))
@@ -138,9 +165,10 @@ def _describe(when: When) -> Optional[str]:
 
 
 def choose_intervention(text: str, upcoming: Sequence[Intervention], now: datetime,
-                        shown: Sequence[Intervention] = ()) -> Choice:
+                        shown: Sequence[Intervention] = (), ranges: bool = False) -> Choice:
     """Which of ``upcoming`` the message designates.  ``shown`` are the buttons offered last
-    (for "la deuxième")."""
+    (for "la deuxième").  ``ranges``: "du 3 au 10", "jusqu'au 15" are periods (for a
+    cancellation; in a schedule change "du 3 au 10" moves the 3rd to the 10th)."""
     by_id = {i.external_id: i for i in upcoming}
     stripped = (text or "").strip()
     if stripped in by_id:
@@ -155,6 +183,8 @@ def choose_intervention(text: str, upcoming: Sequence[Intervention], now: dateti
     if not stripped or stripped.startswith("/"):
         return Choice(understood=False)
     when = target_of(parse_when(stripped, now))
+    if ranges:
+        when = as_period(when, stripped, now)
     if when.is_empty:
         return Choice(understood=False)
     if when.past and not when.ambiguous:

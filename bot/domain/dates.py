@@ -857,7 +857,10 @@ def _combine_readings(readings: list[_DateReading]) -> tuple[tuple[date, ...], O
         if dates:
             fitting = [d for d in dates if d.weekday() == wd]
             if fitting:
-                dates = fitting
+                # "jeudi, le 5 ou le 12": the weekday picks; "du mardi 3 au jeudi 5": each
+                # weekday names its own date, all of them stay
+                if len(checks) == 1:
+                    dates = fitting
                 continue
             dates = sorted(set(dates) | {check.candidates[-1]})
             ambiguities.append(Ambiguity.WEEKDAY_MISMATCH)

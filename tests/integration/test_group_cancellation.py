@@ -230,3 +230,16 @@ def test_another_clients_intervention_in_a_group_records_nothing(store):
         _cancel_all(store, ["I-24H", "S-24H"])
     assert getattr(err.value, "message", "")  # a French message (a ServiceError)
     assert rows(store) == []
+
+
+def test_a_date_range_is_the_period_between(store):
+    slots, _ = open_form("je pars du 3 au 7 mars, annulez tout", auth=token())
+    assert slots["intervention_ids"] == THIS_WEEK
+    slots, msgs = open_form("je serai absente du mardi 3 au jeudi 5 mars", auth=token())
+    assert slots["candidate_ids"] == ["I-24H", "I-72H"] and slots["all_offered"] is True
+    assert "Plusieurs interventions correspondent (2)" in texts(msgs)
+
+
+def test_two_days_named_are_those_two_only(store):
+    slots, _ = open_form("annulez mardi et samedi, les deux", auth=token())
+    assert slots["intervention_ids"] == ["I-24H", "I-5D"]

@@ -439,3 +439,14 @@ def test_never_crashes_and_never_naive(now, words):
 @given(now=nows, text=st.text(max_size=40))
 def test_arbitrary_text_never_crashes(now, text):
     parse_when(text, now)
+
+
+def test_two_weekday_dates_keep_both_without_a_mismatch():
+    # each weekday names its own date (Monday 2 March 2026)
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=PARIS)
+    when = parse_when("du mardi 3 au jeudi 5 mars", now)
+    assert when.dates == (date(2026, 3, 3), date(2026, 3, 5))
+    assert Ambiguity.WEEKDAY_MISMATCH not in when.ambiguities
+    # a single weekday still picks among the dates, and a wrong one is still flagged
+    assert parse_when("jeudi, le 5 ou le 6 mars", now).dates == (date(2026, 3, 5),)
+    assert Ambiguity.WEEKDAY_MISMATCH in parse_when("mardi 4 mars", now).ambiguities
