@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.chat.identity import mint_token
-from bot.domain.fr_format import format_date
+from bot.domain.fr_format import MONTHS, format_date
 from tests.e2e.conftest import E2E_SECRET, OFFICE_PHONE, Client
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -39,6 +39,7 @@ CLIENTS = {
     "3008": "M. Henry",     # expired token at confirmation
     "3009": "Mme Imbert",   # cancellation turned into a schedule change, "l'après-midi" then "3h"
     "3010": "M. Jacob",     # "où en est ma demande ?", before, after, and inside a form
+    "3011": "Mme Klein",    # several interventions cancelled at once
 }
 OFFSETS = {"24H": timedelta(hours=24), "72H": timedelta(hours=72), "5D": timedelta(days=5),
            "15D": timedelta(days=15)}
@@ -266,3 +267,24 @@ def test_where_the_clients_requests_stand_even_in_the_middle_of_a_form(stack, pl
     # no token: nothing is read out
     said = texts(Client(stack).say("où en est ma demande ?"))
     assert "connectez-vous" in said and row["reference"] not in said
+
+
+def test_several_interventions_cancelled_at_once(stack, planning):
+    """A period and "toutes": one recap with each consequence, one yes, one request each."""
+    karen, auth = Client(stack), token("3011")
+    last = planning[("3011", "5D")]
+    said = karen.say(f"je pars en vacances, merci d'annuler toutes mes interventions "
+                     f"jusqu'au {last.day} {MONTHS[last.month - 1]}", auth)
+    recap = texts(said)
+    assert "annulation de 3 interventions, motif : raison personnelle" in recap, recap
+    assert "1 sur 3 sera facturée" in recap and "Confirmez-vous" in recap
+    assert requests_of(stack, "3011") == []  # nothing before the yes
+    said = karen.say("oui", auth)
+    rows = requests_of(stack, "3011")
+    assert sorted(r["intervention_id"] for r in rows) == ["E3011-24H", "E3011-5D", "E3011-72H"]
+    assert [r["billable"] for r in sorted(rows, key=lambda r: r["intervention_id"])] == \
+        [True, False, False]
+    for row in rows:
+        assert row["reference"] in texts(said)
+    karen.say("oui", auth)  # again (or a retry): nothing more
+    assert len(requests_of(stack, "3011")) == 3
