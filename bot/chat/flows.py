@@ -429,9 +429,9 @@ class _State:
             else:
                 kept.append((i, decision))
         if already:
-            self.say(wording.left_out(already, "une annulation est déjà demandée"))
+            self.say(wording.already_requested_left_out(already))
         if refused:
-            self.say(wording.left_out(refused, "plus annulable ici"))
+            self.say(wording.not_cancellable_left_out(refused))
         return kept
 
     def group(self) -> List[Intervention]:

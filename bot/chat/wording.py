@@ -179,9 +179,18 @@ def too_many_at_once(count: int, limit: int) -> str:
             "Ici, je peux aussi en annuler une à la fois.")
 
 
-def left_out(items: List[Intervention], why: str) -> str:
-    listed = ", ".join(intervention_title(i) for i in items)
-    return f"Je laisse de côté : {listed} ({why})."
+def already_requested_left_out(items: List[Intervention]) -> str:
+    listed = " ; ".join(intervention_title(i) for i in items)
+    return (f"Une annulation est déjà demandée pour : {listed}. "
+            f"Je {'la' if len(items) == 1 else 'les'} laisse de côté.")
+
+
+def not_cancellable_left_out(items: List[Intervention]) -> str:
+    listed = " ; ".join(intervention_title(i) for i in items)
+    what = ("Cette intervention ne peut plus être annulée" if len(items) == 1
+            else "Ces interventions ne peuvent plus être annulées")
+    return (f"{what} ici : {listed}. "
+            f"Je {'la' if len(items) == 1 else 'les'} laisse de côté.")
 
 
 def group_recap(items: List[Intervention], codes: List[str], reason: str) -> str:

@@ -139,7 +139,8 @@ def test_one_already_requested_is_left_out_and_said(store):
                                          now=NOW, idempotency_key="earlier")
     slots, msgs = open_form("annulez toutes mes interventions de cette semaine", auth=token())
     assert slots["intervention_ids"] == ["I-24H", "I-5D"]
-    assert "jeudi 5 mars" in texts(msgs) and "déjà demandée" in texts(msgs)
+    assert ("Une annulation est déjà demandée pour : jeudi 5 mars, 9 h–10 h (Marie Curie). "
+            "Je la laisse de côté.") in texts(msgs)
 
 
 def test_a_group_narrowed_to_one_becomes_a_single_cancellation(store):
