@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_date
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -150,6 +150,14 @@ def _notice(payload: Mapping[str, Any]) -> str:
         return "inconnu"
 
 
+def _group(payload: Mapping[str, Any]) -> Optional[List[str]]:
+    """The references of the requests made together with this one, or None."""
+    group = payload.get("group_references")
+    if not isinstance(group, list) or len(group) < 2:
+        return None
+    return [str(r) for r in group[:20]]
+
+
 def render_email(payload: Mapping[str, Any]) -> Tuple[str, str]:
     """(subject, plain-text body) of the e-mail for the sector office."""
     if not isinstance(payload, Mapping):
@@ -206,6 +214,12 @@ def render_email(payload: Mapping[str, Any]) -> Tuple[str, str]:
         lines.append(f"  Hors délai (moins de 48 h) : {_yes_no(p.get('out_of_notice'))}")
     if p.get("decision_message"):
         lines.append(f"  Message donné au client : « {_clean(p.get('decision_message'), 1000)} »")
+    group = _group(p)
+    if group:
+        refs = ", ".join(_clean(r, 40) for r in group)
+        lines += ["", "DEMANDE GROUPÉE",
+                  f"  Le client a demandé ces {len(group)} annulations en une fois : {refs}.",
+                  "  Chacune fait l'objet de son propre message."]
     lines += [
         "",
         "—",
@@ -414,6 +428,7 @@ def webhook_document(payload: Mapping[str, Any], idempotency_key: str,
             "new_start": p.get("new_start"),
             "new_end": p.get("new_end"),
             "new_slot_fr": p.get("new_slot_fr"),
+            "group_references": _group(p),
         },
         "client": {
             "number": p.get("client_id"),

@@ -286,10 +286,24 @@ def _create_all(uow, kind: RequestKind, client_number, items: Sequence[Tuple[str
     for _attempt in range(3):
         try:
             with uow:
-                results = [_create_one(uow, kind, client_number, intervention_id, key, channel,
-                                       actor, now, decide, extra)
-                           for intervention_id, key in items]
-                if any(r.created for r in results):
+                prepared = [_prepare_one(uow, kind, client_number, intervention_id, key, now,
+                                         decide)
+                            for intervention_id, key in items]
+                new = [p for p in prepared if not isinstance(p, RequestResult)]
+                # the office is told which requests were made together
+                references = [uow.repo.next_reference(now.year) for _p in new]
+                group = references if len(references) > 1 else None
+                results, next_ref = [], iter(references)
+                for (_intervention_id, key), p in zip(items, prepared):
+                    if isinstance(p, RequestResult):
+                        results.append(p)
+                        continue
+                    intervention, sector, decision = p
+                    request = _insert_request(uow, kind, intervention, sector, decision, channel,
+                                              actor, now, key, extra, next(next_ref), group)
+                    results.append(RequestResult(request=request, decision=decision,
+                                                 created=True))
+                if new:
                     uow.commit()
                 return results
         except IntegrityError:
@@ -308,9 +322,10 @@ def _create_all(uow, kind: RequestKind, client_number, items: Sequence[Tuple[str
     raise ServiceError("La demande n'a pas pu être enregistrée, merci de réessayer.")
 
 
-def _create_one(uow, kind, client_number: str, intervention_id, key: Optional[str], channel,
-                actor, now, decide, extra) -> RequestResult:
-    """Inside a unit of work: the replay of ``key``, or a new request (not committed)."""
+def _prepare_one(uow, kind, client_number: str, intervention_id, key: Optional[str], now,
+                 decide):
+    """Inside a unit of work: the replay of ``key`` (a RequestResult), or what a new request
+    needs, checked: (intervention, sector, decision)."""
     if key:
         replay = _replay(uow, key, kind, client_number, intervention_id)
         if replay:
@@ -327,9 +342,7 @@ def _create_one(uow, kind, client_number: str, intervention_id, key: Optional[st
         if replay:
             return replay
         raise
-    request = _insert_request(uow, kind, intervention, sector, decision, channel, actor, now,
-                              key, extra)
-    return RequestResult(request=request, decision=decision, created=True)
+    return intervention, sector, decision
 
 
 def _replay(uow, key: str, kind, client_number: str, intervention_id) -> Optional[RequestResult]:
@@ -343,9 +356,9 @@ def _replay(uow, key: str, kind, client_number: str, intervention_id) -> Optiona
 
 
 def _insert_request(uow, kind, intervention, sector, decision, channel, actor, now,
-                    idempotency_key, extra) -> Request:
+                    idempotency_key, extra, reference: str,
+                    group: Optional[List[str]] = None) -> Request:
     repo = uow.repo
-    reference = repo.next_reference(now.year)
     request_id = repo.add_request(
         reference=reference, kind=kind.value, client_id=repo.client_id(intervention.client_number),
         intervention_id=intervention.id, channel=channel.value, actor=actor,
@@ -356,15 +369,17 @@ def _insert_request(uow, kind, intervention, sector, decision, channel, actor, n
         created_at=now, updated_at=now, **extra)
     repo.add_history(request_id, now, actor, None, RequestStatus.RECEIVED)
     request = repo.get_request(reference)
-    payload = outbox_payload(request, decision.message)
+    payload = outbox_payload(request, decision.message, group)
     repo.add_outbox(request_id, OutboxChannel.EMAIL, payload, now, f"{reference}:email")
     if sector is not None and sector.webhook_url:
         repo.add_outbox(request_id, OutboxChannel.WEBHOOK, payload, now, f"{reference}:webhook")
     return request
 
 
-def outbox_payload(request: Request, decision_message: Optional[str] = None) -> Dict[str, Any]:
-    """The JSON document handed to the dispatcher (e-mail and webhook)."""
+def outbox_payload(request: Request, decision_message: Optional[str] = None,
+                   group: Optional[List[str]] = None) -> Dict[str, Any]:
+    """The JSON document handed to the dispatcher (e-mail and webhook).  ``group``: the
+    references of the requests made together with this one (itself included)."""
     data = request_as_dict(request)
     data.pop("history", None)
     start = request.intervention_start
@@ -376,6 +391,8 @@ def outbox_payload(request: Request, decision_message: Optional[str] = None) -> 
     data["new_slot_fr"] = (format_slot(request.new_start, request.new_end)
                            if request.new_start and request.new_end else None)
     data["decision_message"] = decision_message
+    if group:
+        data["group_references"] = list(group)
     return data
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.adapters.notifications import render_email, webhook_document
 from bot.chat import wording
 from bot.service_layer.errors import AlreadyRequested, InvalidInput
 from tests.integration.test_request_actions import (  # noqa: F401  (store: a fixture)
@@ -67,7 +68,15 @@ def test_all_of_a_week_is_one_recap_with_each_consequence_then_one_request_each(
     # each request is forwarded to the sector office like a single one
     with store:
         outbox = store.repo.list_outbox(references=[r.reference for r in recorded.values()])
-    assert sorted(row.reference for row in outbox) == sorted(r.reference for r in recorded.values())
+    references = sorted(r.reference for r in recorded.values())
+    assert sorted(row.reference for row in outbox) == references
+    # ... and the office sees they were asked together
+    for row in outbox:
+        assert sorted(row.payload["group_references"]) == references
+        _subject, body = render_email(row.payload)
+        assert "DEMANDE GROUPÉE" in body and all(ref in body for ref in references)
+        document = webhook_document(row.payload, "k", NOW)
+        assert sorted(document["request"]["group_references"]) == references
 
     # the same confirmation replayed (a retry): the same requests, none more
     _, again = confirm("oui", state, auth=token(), message_id="m-yes")
@@ -211,6 +220,15 @@ def test_the_service_records_all_or_nothing(store):
     assert [r.intervention_external_id for r in rows(store)] == ["I-5D"]
     with store:  # the reference counter was not consumed by the rolled-back attempt
         assert store.repo.next_reference(2026) == "AMP-2026-000002"
+
+
+def test_a_single_request_says_no_group(store):
+    [one] = _cancel_all(store, ["I-24H"])
+    with store:
+        [row] = store.repo.list_outbox(reference=one.reference)
+    assert "group_references" not in row.payload
+    assert "GROUPÉE" not in render_email(row.payload)[1]
+    assert webhook_document(row.payload, "k", NOW)["request"]["group_references"] is None
 
 
 def test_the_service_replays_a_group_by_its_key_and_refuses_bad_lists(store):
