@@ -106,3 +106,25 @@ def test_a_replay_that_commits_between_the_two_checks_is_still_a_replay(seeded, 
     replay = call("B")
     assert first.is_set() and not replay.created
     assert _open_requests(seeded) == (1, 1)
+
+
+def test_overlapping_group_cancellations_record_one_group_whole(seeded):
+    """Two conversations cancel overlapping weeks at the same time: each group is recorded
+    whole or not at all, and no intervention gets two open cancellations."""
+    groups = [["I-24H", "I-72H", "I-5D"], ["I-5D", "I-15D"]]
+
+    def call(uow, i):
+        return services.create_cancellation_requests(
+            uow, client_number="1001", intervention_ids=groups[i % 2], reason="personnel",
+            channel="web", actor="1001", now=NOW, idempotency_key=f"group-{i}")
+
+    results = _race(seeded, 2 * (WORKERS // 2), call)
+    recorded = [r for r in results if not isinstance(r, AlreadyRequested)]
+    assert len(recorded) == 1  # the first group to commit takes I-5D; all others refused
+    winner = [r.request.intervention_external_id for r in recorded[0]]
+    assert winner in groups
+    uow = SqlAlchemyUnitOfWork(seeded)
+    with uow:
+        rows = uow.repo.list_requests()
+    assert sorted(r.intervention_external_id for r in rows) == sorted(winner)
+    assert _open_requests(seeded) == (len(winner), len(winner))

@@ -328,3 +328,20 @@ def test_what_a_client_is_told_about_their_requests(seeded, uow):
         with pytest.raises(RequestNotFound):
             told(reference=reference)
     assert services.client_request_statuses(uow, "9999") == []
+
+
+def test_a_group_cancellation_is_all_or_nothing(seeded, uow):
+    """One request per intervention in one transaction: a refused one rolls back the others
+    (requests, outbox, history and the reference counter)."""
+    cancel(uow, iid="I-5D")
+    before = counts(uow)
+    with pytest.raises(AlreadyRequested):
+        services.create_cancellation_requests(
+            uow, client_number="1001", intervention_ids=["I-24H", "I-72H", "I-5D"],
+            reason="personnel", channel="web", actor="1001", now=NOW, idempotency_key="g")
+    assert counts(uow) == before
+    results = services.create_cancellation_requests(
+        uow, client_number="1001", intervention_ids=["I-24H", "I-72H"], reason="personnel",
+        channel="web", actor="1001", now=NOW, idempotency_key="g")
+    assert [r.reference for r in results] == ["AMP-2026-000002", "AMP-2026-000003"]
+    assert counts(uow) == (before[0] + 2, before[1] + 2, before[2] + 2)
