@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from bot.chat import wording
 from bot.chat.identity import Identity
@@ -784,7 +784,7 @@ def finish(kind: str, turn: Turn, planning: Planning) -> Result:
         return planning.change(who, intervention_id, *bounds, turn.now, key,
                                accept_out_of_notice=accept_out_of_notice)
 
-    try:
+    def attempt():
         try:
             # the decision said before the yes must still be the one that applies
             if kind == CANCELLATION:
@@ -793,23 +793,14 @@ def finish(kind: str, turn: Turn, planning: Planning) -> Result:
                 decision = planning.preview_schedule_change(who, intervention_id, *bounds,
                                                             turn.now)
         except AlreadyRequested:
-            result = record(False)  # a replay returns the first result; else raises again
-        else:
-            if decision.code != turn.slots.get("decision_code"):
-                res.say(wording.situation_changed(decision.message))
-                return res
-            result = record(decision.out_of_notice)
-    except StoreUnavailable:
-        res.say(wording.store_down_recording())
-        return res
-    except AlreadyRequested as err:
-        res.say(err.message)
-        return res
-    except (RuleRefused, InterventionNotFound, OutOfNoticeNotConfirmed) as err:
-        res.say(wording.situation_changed(err.message))
-        return res
-    except ServiceError:
-        res.say(wording.store_down_recording())
+            return record(False)  # a replay returns the first result; else raises again
+        if decision.code != turn.slots.get("decision_code"):
+            res.say(wording.situation_changed(decision.message))
+            return None
+        return record(decision.out_of_notice)
+
+    result = _recorded_or_said_why(res, attempt)
+    if result is None:
         return res
     res.say(wording.recorded(result.reference, kind, replayed=not result.created))
     request = result.request
@@ -817,31 +808,38 @@ def finish(kind: str, turn: Turn, planning: Planning) -> Result:
     return res
 
 
+def _recorded_or_said_why(res: Result, attempt: Callable[[], Any]) -> Any:
+    """``attempt()`` (which records, or says why not and returns None); on a service error,
+    says that nothing was recorded and why, and returns None."""
+    try:
+        return attempt()
+    except StoreUnavailable:
+        res.say(wording.store_down_recording())
+    except AlreadyRequested as err:
+        res.say(err.message)
+    except (RuleRefused, InterventionNotFound, OutOfNoticeNotConfirmed) as err:
+        res.say(wording.situation_changed(err.message))
+    except ServiceError:
+        res.say(wording.store_down_recording())
+    return None
+
+
 def _finish_group(res: Result, turn: Turn, planning: Planning, who: Identity,
                   ids: List[str], reason: str, key: str) -> Result:
     """Record the cancellation of several interventions: all of them or none."""
-    try:
+    def attempt():
         try:
             # the consequences said before the yes must still be the ones that apply
             codes = [planning.preview_cancellation(who, i, reason, turn.now).code for i in ids]
         except AlreadyRequested:
-            results = planning.cancel_all(who, ids, reason, turn.now, key)  # a replay, or raises
-        else:
-            if ",".join(codes) != turn.slots.get("decision_code"):
-                res.say(wording.situation_changed(wording.group_changed()))
-                return res
-            results = planning.cancel_all(who, ids, reason, turn.now, key)
-    except StoreUnavailable:
-        res.say(wording.store_down_recording())
-        return res
-    except AlreadyRequested as err:
-        res.say(err.message)
-        return res
-    except (RuleRefused, InterventionNotFound) as err:
-        res.say(wording.situation_changed(err.message))
-        return res
-    except ServiceError:
-        res.say(wording.store_down_recording())
+            return planning.cancel_all(who, ids, reason, turn.now, key)  # a replay, or raises
+        if ",".join(codes) != turn.slots.get("decision_code"):
+            res.say(wording.situation_changed(wording.group_changed()))
+            return None
+        return planning.cancel_all(who, ids, reason, turn.now, key)
+
+    results = _recorded_or_said_why(res, attempt)
+    if results is None:
         return res
     res.say(wording.recorded_group([r.reference for r in results],
                                    replayed=not any(r.created for r in results)))
