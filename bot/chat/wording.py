@@ -215,7 +215,7 @@ def nothing_to_cancel() -> str:
 
 
 def group_changed() -> str:
-    return "le délai avant au moins une de ces interventions a changé la conséquence."
+    return "le délai de 48 heures est désormais dépassé pour au moins une de ces interventions."
 
 
 def recorded_group(references: List[str], replayed: bool = False) -> str:
