@@ -336,7 +336,10 @@ class _State:
             return
         shown = [self.by_id[i] for i in (self.turn.slots.get("candidate_ids") or [])
                  if i in self.by_id]
-        if self.kind == CANCELLATION and self.read_group(wanted, shown):
+        # cancellation: read once, for a group or for one intervention
+        choice = choose_intervention(self.turn.text, self.upcoming, self.turn.now, shown,
+                                     ranges=True) if self.kind == CANCELLATION else None
+        if choice is not None and self.read_group(wanted, shown, choice):
             return
         if self.entity("intervention_id"):
             # an id that is not one of this client's upcoming interventions: never say more
@@ -349,8 +352,6 @@ class _State:
                 choice = choose_intervention(self.turn.text, self.upcoming, self.turn.now, shown)
                 draft = None
         else:
-            choice = choose_intervention(self.turn.text, self.upcoming, self.turn.now, shown,
-                                         ranges=True)
             draft = None
         if choice.chosen is not None:
             self.pick(choice.chosen)
@@ -365,7 +366,7 @@ class _State:
             return
         self.offer(choice.candidates, choice.say)
 
-    def read_group(self, wanted: str, shown: List[Intervention]) -> bool:
+    def read_group(self, wanted: str, shown: List[Intervention], choice: Choice) -> bool:
         """Cancellation: the message asks for several interventions at once ("toutes" after
         they were listed, "annulez toute la semaine prochaine").  True when handled."""
         offered = bool(self.turn.slots.get("all_offered")) and len(shown) > 1
@@ -379,8 +380,6 @@ class _State:
                 return True
             self.choose_group(shown)
             return True
-        choice = choose_intervention(self.turn.text, self.upcoming, self.turn.now, shown,
-                                     ranges=True)
         if not (choice.several and choice.candidates):
             return False
         if wants_all(self.turn.text):

@@ -9,6 +9,7 @@ from typing import Dict, List, Optional
 
 from bot.domain.fr_format import format_date, format_slot, format_time
 from bot.domain.model import Intervention
+from bot.domain.rules import Code
 from bot.settings import contact_settings
 
 REASONS: Dict[str, str] = {
@@ -153,9 +154,9 @@ ALL_LISTED = "toutes"
 
 #: A short consequence per decision code, for the group recap.
 _GROUP_CONSEQUENCES = {
-    "cancellation_free": "plus de 48 h avant, annulation gratuite",
-    "cancellation_billable": "moins de 48 h avant, annulation facturée",
-    "cancellation_exemption_pending": ("moins de 48 h avant, non facturée sur justificatif "
+    Code.CANCELLATION_FREE: "plus de 48 h avant, annulation gratuite",
+    Code.CANCELLATION_BILLABLE: "moins de 48 h avant, annulation facturée",
+    Code.CANCELLATION_EXEMPTION_PENDING: ("moins de 48 h avant, non facturée sur justificatif "
                                        "médical (le bureau décidera)"),
 }
 
@@ -179,18 +180,19 @@ def too_many_at_once(count: int, limit: int) -> str:
             "Ici, je peux aussi en annuler une à la fois.")
 
 
-def already_requested_left_out(items: List[Intervention]) -> str:
+def _left_out(why: str, items: List[Intervention]) -> str:
     listed = " ; ".join(intervention_title(i) for i in items)
-    return (f"Une annulation est déjà demandée pour : {listed}. "
-            f"Je {'la' if len(items) == 1 else 'les'} laisse de côté.")
+    return f"{why} : {listed}. Je {'la' if len(items) == 1 else 'les'} laisse de côté."
+
+
+def already_requested_left_out(items: List[Intervention]) -> str:
+    return _left_out("Une annulation est déjà demandée pour", items)
 
 
 def not_cancellable_left_out(items: List[Intervention]) -> str:
-    listed = " ; ".join(intervention_title(i) for i in items)
     what = ("Cette intervention ne peut plus être annulée" if len(items) == 1
             else "Ces interventions ne peuvent plus être annulées")
-    return (f"{what} ici : {listed}. "
-            f"Je {'la' if len(items) == 1 else 'les'} laisse de côté.")
+    return _left_out(f"{what} ici", items)
 
 
 def group_recap(items: List[Intervention], codes: List[str], reason: str) -> str:
@@ -198,12 +200,12 @@ def group_recap(items: List[Intervention], codes: List[str], reason: str) -> str
              f"{REASONS[reason].lower()}."]
     lines += [f"- {intervention_title(i)} : {_GROUP_CONSEQUENCES.get(code, code)}"
               for i, code in zip(items, codes)]
-    billed = codes.count("cancellation_billable")
+    billed = codes.count(Code.CANCELLATION_BILLABLE)
     if billed:
         lines.append(f"{billed} sur {len(items)} seront facturées (prévenues moins de 48 h avant)."
                      if billed > 1 else
                      f"1 sur {len(items)} sera facturée (prévenue moins de 48 h avant).")
-    if "cancellation_exemption_pending" in codes:
+    if Code.CANCELLATION_EXEMPTION_PENDING in codes:
         lines.append("Pour celles à moins de 48 h, envoyez le justificatif médical à votre "
                      "bureau de secteur, jamais dans cette conversation.")
     return "\n".join(lines)
