@@ -14,7 +14,7 @@ it: the same checks, the same error message, without the per-call meta-validatio
 
 Memory, measured by loading the model node by node (docs/measurements.md):
 
-- Rasa builds each TensorFlow model (DIET, ResponseSelector, TED) for *training* when it
+- Rasa builds each TensorFlow model (today only TED; DIET and the ResponseSelector are gone) for *training* when it
   loads it: it compiles it with an Adam optimizer and fits one example, so that the
   variables exist before the saved weights are read.  The training graph, the gradients
   and the optimizer's slots then stay in memory for nothing (~370 MB on our model).
@@ -22,8 +22,6 @@ Memory, measured by loading the model node by node (docs/measurements.md):
   it is created) and builds the variables with the one prediction Rasa runs anyway, then
   checks that every variable of the model was restored from the file; if anything is
   off it falls back to Rasa's own way.  Same predictions, to the last digit (tested).
-- ``SpacyNLP`` loads the spaCy model twice: once for the node that provides it, once for
-  the node that runs it (~160 MB).  ``load_model`` is made to reuse the loaded one.
 """
 from __future__ import annotations
 
@@ -94,7 +92,6 @@ def load_for_inference(cls, model_file_name: Text, model_data_example: Any,
 
 def apply_fixes() -> None:
     from rasa.core.actions.action import RemoteAction
-    from rasa.nlu.utils.spacy_utils import SpacyNLP
     from rasa.utils.tensorflow.models import RasaModel
 
     if not hasattr(RemoteAction, "_amper_original_validate"):
@@ -103,15 +100,11 @@ def apply_fixes() -> None:
     if not hasattr(RasaModel, "_amper_original_load"):
         RasaModel._amper_original_load = RasaModel.load.__func__
         RasaModel.load = classmethod(load_for_inference)
-    if not hasattr(SpacyNLP, "_amper_original_load_model"):
-        SpacyNLP._amper_original_load_model = SpacyNLP.load_model
-        SpacyNLP.load_model = staticmethod(functools.lru_cache(maxsize=4)(SpacyNLP.load_model))
 
 
 def undo_fixes() -> None:
     """Rasa as shipped (tests compare both)."""
     from rasa.core.actions.action import RemoteAction
-    from rasa.nlu.utils.spacy_utils import SpacyNLP
     from rasa.utils.tensorflow.models import RasaModel
 
     if hasattr(RemoteAction, "_amper_original_validate"):
@@ -120,9 +113,6 @@ def undo_fixes() -> None:
     if hasattr(RasaModel, "_amper_original_load"):
         RasaModel.load = classmethod(RasaModel._amper_original_load)
         del RasaModel._amper_original_load
-    if hasattr(SpacyNLP, "_amper_original_load_model"):
-        SpacyNLP.load_model = staticmethod(SpacyNLP._amper_original_load_model)
-        del SpacyNLP._amper_original_load_model
 
 
 #: Environment for the Rasa process (also given to the bench's floor, for a fair ratio).

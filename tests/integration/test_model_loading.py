@@ -1,9 +1,9 @@
 """The Rasa server's loading fixes (bot/entrypoints/rasa_server.py) change memory, not answers.
 
 The model is loaded twice in this process: as Rasa ships (the session's ``model_runner``)
-and with our fixes (TensorFlow models built for inference only, spaCy loaded once).
-Every variable of DIET, the ResponseSelector and TED must hold the same values, and the
-parses must be the same to the last digit.
+and with our fixes (TensorFlow models built for inference only).  Every variable of TED
+(the only TensorFlow model left since the NLU is a linear model) must hold the same
+values, and the parses must be the same to the last digit.
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def _parameters(model):
 
 def test_every_variable_is_restored_from_the_file(fixed_agent, model_runner):
     ours, rasas = _tf_models(fixed_agent), _tf_models(model_runner.agent)
-    assert len(ours) == 3 and ours.keys() == rasas.keys()  # DIET, ResponseSelector, TED
+    assert len(ours) == 1 and ours.keys() == rasas.keys()  # TED
     for name, model in ours.items():
         assert len(_parameters(model)) >= 10, name
         theirs = {v.name: v.numpy() for v in _parameters(rasas[name])}
@@ -69,16 +69,6 @@ def test_the_parses_are_identical(fixed_agent, model_runner):
             assert ours == model_runner.parse(text), text
     finally:
         loop.close()
-
-
-def test_spacy_is_loaded_once(fixed_agent, model_runner):
-    def languages(agent):
-        nodes = agent.processor.graph_runner._instantiated_nodes
-        return {id(node._component._model.model) for name, node in nodes.items()
-                if "SpacyNLP" in name}
-
-    assert len(languages(fixed_agent)) == 1
-    assert len(languages(model_runner.agent)) == 2  # Rasa as shipped: the provider's and the runner's
 
 
 def test_a_model_file_that_cannot_be_read_falls_back_to_rasas_way(tmp_path):
