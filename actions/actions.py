@@ -6,12 +6,13 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.clarify import best_guesses, consecutive_misses
+from bot.clarify import TWO_TOPICS, best_guesses, consecutive_misses, faq_pair
 from bot.settings import contact_settings
 
 
 class ActionClarify(Action):
-    """First miss: "did you mean" with the two best guesses. Second miss: a person."""
+    """A two-topic question: both answers. First miss: "did you mean" with the two best
+    guesses. Second miss: a person."""
 
     def name(self) -> Text:
         return "action_clarify"
@@ -19,6 +20,12 @@ class ActionClarify(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        pair = faq_pair(tracker.latest_message or {})
+        if pair:
+            dispatcher.utter_message(text=TWO_TOPICS)
+            for key in pair:
+                dispatcher.utter_message(response=f"utter_{key}")
+            return []
         misses = consecutive_misses(tracker.events)
         guesses = best_guesses(tracker.latest_message or {})
         if misses % 2 == 0 or not guesses:

@@ -9,6 +9,9 @@ from typing import Any, Dict, Iterable, List, Mapping
 
 from bot.topics import FAQ_TOPICS, OTHER_GUESSES, RETRIEVAL_INTENT, faq_payload
 
+#: said before the two answers to a question that mixes two FAQ topics
+TWO_TOPICS = "Votre question porte sur deux sujets : voici les deux réponses."
+
 
 @dataclass(frozen=True)
 class Guess:
@@ -48,14 +51,23 @@ def _faq_ranking(parse_data: Mapping[str, Any]) -> Iterable[tuple]:
             yield topic, float(entry.get("confidence") or 0.0)
 
 
+def faq_pair(parse_data: Mapping[str, Any]) -> List[str]:
+    """The two FAQ answer keys of a two-topic question (set by FaqGate), else []."""
+    pair = parse_data.get("faq_pair") or []
+    valid = [k for k in pair if isinstance(k, str) and k.split("/", 1)[-1] in FAQ_TOPICS
+             and k.startswith(RETRIEVAL_INTENT + "/")]
+    return valid if len(valid) == 2 else []
+
+
 def consecutive_misses(events: List[Mapping[str, Any]], fallback_intent: str = "nlu_fallback") -> int:
     """How many of the latest user messages in a row were not understood."""
     count = 0
     for event in reversed(events):
         if event.get("event") != "user":
             continue
-        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if intent != fallback_intent:
+        parse_data = event.get("parse_data") or {}
+        intent = (parse_data.get("intent") or {}).get("name")
+        if intent != fallback_intent or faq_pair(parse_data):  # both answers given: understood
             break
         count += 1
     return count

@@ -7,6 +7,11 @@ This component, placed after the FallbackClassifier, thresholds the probability 
 the chosen answer, P(faq) x P(topic | faq), and turns uncertain messages into
 ``nlu_fallback`` so the clarification flow asks instead of guessing.
 
+A question that mixes two FAQ topics (« changer ou annuler ? »), each of two clauses
+sure of its own topic at this same threshold (bot.nlu.two_topics), gets ``faq_pair``
+(the two answer keys) and ``nlu_fallback``: the clarification action gives both answers
+instead of one guess.
+
 It also resolves the clarification buttons' payloads (``faq:<topic>``): a click
 selects that answer deterministically, without going through the classifiers.
 """
@@ -21,11 +26,14 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu import two_topics
+from bot.nlu.linear_classifier import CLAUSE_DISTRIBUTIONS, DISTRIBUTION
 from bot.topics import RETRIEVAL_INTENT, topic_from_payload
 
 logger = logging.getLogger(__name__)
 
 FALLBACK_INTENT = "nlu_fallback"
+FAQ_PAIR = "faq_pair"
 
 
 @DefaultV1Recipe.register(
@@ -36,10 +44,12 @@ class FaqGate(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"threshold": 0.5, "retrieval_intent": RETRIEVAL_INTENT}
+        return {"threshold": 0.5, "two_topics": True, "retrieval_intent": RETRIEVAL_INTENT}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
+        config = {**self.get_default_config(), **config}
         self.threshold = float(config["threshold"])
+        self.two_topics = bool(config["two_topics"])
         self.retrieval_intent = config["retrieval_intent"]
 
     @classmethod
@@ -57,7 +67,7 @@ class FaqGate(GraphComponent):
             topic = topic_from_payload(message.get("text") or "")
             if topic is not None:
                 self._select_topic(message, topic)
-            else:
+            elif not self._two_topics(message):
                 self._gate(message)
         return messages
 
@@ -78,6 +88,22 @@ class FaqGate(GraphComponent):
             "ranking": [{"confidence": 1.0, "intent_response_key": key}],
         }
         message.set("response_selector", selector, add_to_output=True)
+
+    def _two_topics(self, message: Message) -> bool:
+        if not self.two_topics:
+            return False
+        pair = two_topics.pair_from(message.get(DISTRIBUTION) or {},
+                                    message.get(CLAUSE_DISTRIBUTIONS) or [], self.threshold,
+                                    self.retrieval_intent)
+        if not pair:
+            return False
+        message.set(FAQ_PAIR, pair, add_to_output=True)
+        intent = message.get("intent") or {}
+        fallback = {"name": FALLBACK_INTENT, "confidence": float(intent.get("confidence") or 0.0)}
+        message.set("intent", fallback, add_to_output=True)
+        ranking = list(message.get("intent_ranking") or [])
+        message.set("intent_ranking", [fallback] + ranking, add_to_output=True)
+        return True
 
     def _gate(self, message: Message) -> None:
         intent = message.get("intent") or {}

@@ -1,4 +1,4 @@
-from bot.clarify import best_guesses, consecutive_misses
+from bot.clarify import best_guesses, consecutive_misses, faq_pair
 from bot.topics import FAQ_TOPICS, faq_payload, topic_from_payload
 
 
@@ -42,6 +42,17 @@ def test_consecutive_misses_counts_only_the_latest_run():
     assert consecutive_misses(events) == 2
     assert consecutive_misses(events[:3]) == 0
     assert consecutive_misses([]) == 0
+    answered_both = {"event": "user", "parse_data": {
+        "intent": {"name": "nlu_fallback"}, "faq_pair": ["faq/invoices", "faq/payment_methods"]}}
+    assert consecutive_misses(events + [answered_both]) == 0  # two answers given: understood
+    assert consecutive_misses(events + [answered_both, user("nlu_fallback")]) == 1
+
+
+def test_a_faq_pair_needs_two_known_answer_keys():
+    assert faq_pair({"faq_pair": ["faq/invoices", "faq/payment_methods"]}) == \
+        ["faq/invoices", "faq/payment_methods"]
+    assert faq_pair({"faq_pair": ["faq/invoices", "faq/nope"]}) == []
+    assert faq_pair({"faq_pair": ["faq/invoices"]}) == [] and faq_pair({}) == []
 
 
 def test_payload_round_trip_and_rejects_unknown_topics():
