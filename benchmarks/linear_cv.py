@@ -1,137 +1,100 @@
-"""Cross-validates the linear classifier alone, in seconds, to tune its features.
+"""Compares feature variants of the NLU decision by 5-fold cross-validation, in minutes.
 
-    .venv/bin/python benchmarks/linear_cv.py                       # as in config.yml
-    .venv/bin/python benchmarks/linear_cv.py --set 'vectors=""'      # without word vectors
-    .venv/bin/python benchmarks/linear_cv.py --set C=100 --set char_ngram=[2,4]
+    .venv/bin/python benchmarks/linear_cv.py                          # config.yml as it is
+    .venv/bin/python benchmarks/linear_cv.py --variants issue17       # the issue 17 table
+    .venv/bin/python benchmarks/linear_cv.py --set C=10 --set min_df=2
 
-Each ``--set`` overrides one of the classifier's settings in config.yml.
-
-Same stratified folds as benchmarks/ensemble_cv.py (seed 42) on data/nlu; spaCy
-tokenises as in the pipeline; only ``LinearIntentClassifier`` is trained, so a variant
-costs ~2 minutes instead of ~65 for the whole pipeline.  Scores what the user would get
-with the linear model deciding alone, at the pipeline's thresholds (FallbackClassifier
-0.3 / ambiguity 0.1, FaqGate 0.6) and over a small grid of thresholds.  The held-out test
-sets are never used here.
+Each variant starts from the LinearIntentClassifier settings in config.yml; ``--set``
+overrides one of them (YAML value).  For each variant: out-of-fold label distributions
+(bot.nlu.crossval, same stratified folds, seed 42, embeddings cached), then the
+thresholds chosen by the rule fixed beforehand (most FAQ answers right with ≤ 1 % wrong
+and ≥ 95 % out-of-scope rejected).  The held-out test sets are never used here.
+Writes reports/tuning/linear_cv.md.
 """
 from __future__ import annotations
 
 import argparse
-import itertools
-import json
+import os
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Dict, List
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.nlu.evaluation import Example, Prediction, folds, load_examples, score  # noqa: E402
-from benchmarks.ensemble_cv import replay  # noqa: E402
+from bot.nlu import crossval  # noqa: E402
+from bot.nlu.evaluation import load_examples  # noqa: E402
+from bot.nlu.linear_model import LinearSettings  # noqa: E402
 
-INTENT_THRESHOLDS = (0.3, 0.4, 0.5)
-ANSWER_THRESHOLDS = (0.4, 0.5, 0.6, 0.7)
+E5, USE = "e5_small", "use_multilingual_v3"
+NO_NGRAMS = {"char_ngram": [0, 0], "word_ngram": [0, 0]}
 
-
-def tokenised(texts):
-    from rasa.nlu.tokenizers.spacy_tokenizer import SpacyTokenizer
-    from rasa.nlu.utils.spacy_utils import SpacyNLP
-    from rasa.shared.nlu.training_data.message import Message
-
-    nlp = SpacyNLP.create({"model": "fr_core_news_sm"}, None, None, None)
-    tokenizer = SpacyTokenizer(SpacyTokenizer.get_default_config())
-    messages = [Message(data={"text": t}) for t in texts]
-    nlp.process(messages, nlp.provide())
-    tokenizer.process(messages)
-    return messages
+#: issue 17, step 1: E5 alone, E5 + USE, each with and without the TF-IDF n-grams
+ISSUE17 = {
+    "E5 seul": {"sentence_encoders": {E5: 1.0}, **NO_NGRAMS},
+    "E5 + USE": {"sentence_encoders": {E5: 1.0, USE: 1.0}, **NO_NGRAMS},
+    "n-grammes seuls": {"sentence_encoders": {}},
+    "n-grammes + USE": {"sentence_encoders": {USE: 1.0}},
+    "n-grammes + E5": {"sentence_encoders": {E5: 1.0}},
+    "n-grammes + E5 ×3": {"sentence_encoders": {E5: 3.0}},
+    "n-grammes + E5 + USE": {"sentence_encoders": {E5: 1.0, USE: 1.0}},
+    "n-grammes + E5 ×3 + USE (config.yml)": {},
+}
 
 
 def pipeline_config() -> dict:
     """LinearIntentClassifier's settings in config.yml (what a variant starts from)."""
+    return crossval.classifier_config(ROOT / "config.yml")
+
+
+def parse_overrides(pairs: List[str]) -> Dict[str, object]:
     import yaml
 
-    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
-    for step in config.get("pipeline") or []:
-        if str(step.get("name", "")).endswith(".LinearIntentClassifier"):
-            return {k: v for k, v in step.items() if k != "name"}
-    raise SystemExit("config.yml has no LinearIntentClassifier")
+    out = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        out[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+    return out
 
 
-def rank_held_out(config_overrides: dict, train: list, test_texts: list,
-                  tokens: Optional[dict] = None) -> list:
-    """The linear classifier trained on ``train`` (Examples), then its ranking of each text.
-
-    ``tokens`` maps a text to its tokenised Message (spaCy runs once per text)."""
-    from rasa.shared.nlu.training_data.message import Message
-    from rasa.shared.nlu.training_data.training_data import TrainingData
-
-    from bot.nlu.linear_classifier import LINEAR_RANKING, LinearIntentClassifier
-
-    class InMemory(LinearIntentClassifier):
-        def _persist(self) -> None:
-            pass
-
-    if tokens is None:
-        texts = list(dict.fromkeys([e.text for e in train] + list(test_texts)))
-        tokens = dict(zip(texts, tokenised(texts)))
-    train_messages = []
-    for e in train:
-        m = Message(data=dict(tokens[e.text].data))
-        m.set("intent", e.label)
-        train_messages.append(m)
-    config = {**LinearIntentClassifier.get_default_config(), **pipeline_config(), **config_overrides}
-    classifier = InMemory(config, None, None)
-    classifier.train(TrainingData(training_examples=train_messages))
-    test_messages = [Message(data=dict(tokens[t].data)) for t in test_texts]
-    classifier.process(test_messages)
-    return [m.get(LINEAR_RANKING) for m in test_messages]
+def pct(x: float) -> str:
+    return f"{100 * x:.1f} %"
 
 
-def run(config_overrides: dict, k: int) -> list:
-    examples = load_examples(ROOT / "data" / "nlu")
-    texts = list(dict.fromkeys(e.text for e in examples))
-    tokens = dict(zip(texts, tokenised(texts)))
-    parts = folds(examples, k)
-    rows = []
-    for i, part in enumerate(parts):
-        train = [e for j, p in enumerate(parts) if j != i for e in p]
-        rankings = rank_held_out(config_overrides, train, [e.text for e in part], tokens)
-        for e, ranking in zip(part, rankings):
-            rows.append({"text": e.text, "label": e.label, "linear": ranking, "diet": []})
-    return rows
-
-
-def report(rows: list) -> str:
-    out = []
-    for it, at in itertools.product(INTENT_THRESHOLDS, ANSWER_THRESHOLDS):
-        s = score([Prediction(Example(r["text"], r["label"]), replay(r, 1.0, it, at), 0.0, None)
-                   for r in rows])
-        mark = " <- pipeline thresholds" if (it, at) == (0.3, 0.6) else ""
-        out.append(f"  thr {it}/{at}: FAQ right {s.faq_accuracy:.1%}, wrong {s.wrong_faq_answer_rate:.1%}, "
-                   f"OOS not answered {s.oos_rejection_rate:.1%}, intent {s.intent_accuracy:.1%}{mark}")
-    return "\n".join(out)
-
-
-def parse_overrides(items: list) -> dict:
-    """["C=50", 'vectors=""'] -> {"C": 50, "vectors": ""} (each value is JSON)."""
-    overrides = {}
-    for item in items:
-        key, _, value = item.partition("=")
-        overrides[key] = json.loads(value)
-    return overrides
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser()
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--variants", choices=["config", "issue17"], default="config")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON")
-    args = parser.parse_args()
-    overrides = parse_overrides(args.set)
-    started = time.time()
-    rows = run(overrides, args.folds)
-    print(f"linear classifier alone, {args.folds}-fold CV, {len(rows)} phrases, "
-          f"overrides {overrides or 'none'} ({time.time() - started:.0f} s)")
-    print(report(rows))
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "tuning" / "linear_cv.md")
+    args = parser.parse_args(argv)
+    base = {**pipeline_config(), **parse_overrides(args.set)}
+    variants = {"config.yml" + (" " + " ".join(args.set) if args.set else ""): {}}
+    if args.variants == "issue17":
+        variants = ISSUE17
+    examples = load_examples(ROOT / "data" / "nlu")
+    threads = os.cpu_count() or 1
+    rows = ["| variante | FAQ juste | FAQ fausse (tous messages) | hors sujet rejeté | "
+            "bonne entrée en tête | seuils choisis | s |", "|---|---|---|---|---|---|---|"]
+    for name, overrides in variants.items():
+        settings = LinearSettings.from_config({**base, **overrides})
+        t0 = time.monotonic()
+        ordered, dists, clauses = crossval.out_of_fold(examples, settings, args.folds, threads)
+        thresholds, s = crossval.choose(ordered, dists, clause_distributions=clauses)
+        secs = time.monotonic() - t0
+        mark = "" if crossval.acceptable(s) else " (règle non tenue)"
+        rows.append(f"| {name} | {pct(s.faq_accuracy)}{mark} | {pct(s.wrong_faq_answer_rate)} | "
+                    f"{pct(s.oos_rejection_rate)} | {pct(crossval.top1_accuracy(ordered, dists))} | "
+                    f"{thresholds} | {secs:.0f} |")
+        print(rows[-1], flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        f"# Validation croisée ({args.folds} plis, {len(examples)} phrases de data/nlu)\n\n"
+        f"Commande : `.venv/bin/python benchmarks/linear_cv.py "
+        f"{' '.join(argv if argv is not None else sys.argv[1:])}`\n\n" + "\n".join(rows) + "\n",
+        encoding="utf-8")
+    print(f"Rapport : {args.out}")
     return 0
 
 

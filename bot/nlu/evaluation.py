@@ -17,6 +17,8 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from bot.topics import RETRIEVAL_INTENT
 
 FALLBACK = "nlu_fallback"
+#: joins the two answers given to a two-topic question: "faq/a+faq/b"
+PAIR_SEPARATOR = "+"
 
 
 @dataclass(frozen=True)
@@ -43,17 +45,31 @@ class Prediction:
         return self.outcome == self.example.label
 
     @property
+    def answers(self) -> Tuple[str, ...]:
+        """The FAQ entries given: none, one, or two (a two-topic answer)."""
+        if not self.outcome.startswith(RETRIEVAL_INTENT + "/"):
+            return ()
+        return tuple(self.outcome.split(PAIR_SEPARATOR))
+
+    @property
     def faq_answer(self) -> Optional[str]:
-        return self.outcome if self.outcome.startswith(RETRIEVAL_INTENT + "/") else None
+        return self.outcome if self.answers else None
+
+    @property
+    def covered(self) -> bool:
+        """Right entry given, alone or as one of a two-topic answer."""
+        return self.example.label in self.answers
 
     @property
     def wrong_faq_answer(self) -> bool:
-        return self.faq_answer is not None and self.faq_answer != self.example.label
+        return bool(self.answers) and not self.covered
 
 
 def outcome_of(parse: Dict[str, Any]) -> Tuple[str, float, Optional[float]]:
     """What the assistant acts on for this parse result (after our FAQ gate)."""
     intent = parse.get("intent") or {}
+    if parse.get("faq_pair"):
+        return PAIR_SEPARATOR.join(parse["faq_pair"]), float(intent.get("confidence") or 0.0), None
     name = intent.get("name") or FALLBACK
     confidence = float(intent.get("confidence") or 0.0)
     if name == RETRIEVAL_INTENT:
@@ -142,7 +158,8 @@ class Scores:
     faq_total: int
     faq_accuracy: float             # FAQ questions answered with the right entry
     faq_fallback_rate: float        # FAQ questions sent to clarification
-    faq_right_in_one_click: float   # right answer at once, or among the 2 buttons offered
+    faq_right_in_one_click: float   # right answer at once (alone or with another), or on a button
+    faq_covered: float              # right answer given, alone or in a two-topic answer
     wrong_faq_answer_rate: float    # all messages answered with a wrong FAQ entry
     oos_total: int
     oos_rejection_rate: float       # out-of-scope messages not answered with an FAQ entry
@@ -165,8 +182,9 @@ def score(predictions: Sequence[Prediction]) -> Scores:
         faq_total=len(faq),
         faq_accuracy=sum(p.correct for p in faq) / len(faq) if faq else 0.0,
         faq_fallback_rate=sum(p.outcome == FALLBACK for p in faq) / len(faq) if faq else 0.0,
-        faq_right_in_one_click=(sum(p.correct or (p.outcome == FALLBACK and p.example.label in p.offered)
+        faq_right_in_one_click=(sum(p.covered or (p.outcome == FALLBACK and p.example.label in p.offered)
                                     for p in faq) / len(faq)) if faq else 0.0,
+        faq_covered=sum(p.covered for p in faq) / len(faq) if faq else 0.0,
         wrong_faq_answer_rate=sum(p.wrong_faq_answer for p in predictions) / total if total else 0.0,
         oos_total=len(oos),
         oos_rejection_rate=sum(p.faq_answer is None for p in oos) / len(oos) if oos else 0.0,
@@ -220,3 +238,42 @@ def folds(examples: Sequence[Example], k: int, seed: int = 42) -> List[List[Exam
         for i, e in enumerate(items):
             parts[i % k].append(e)
     return parts
+
+
+@dataclass(frozen=True)
+class Mixed:
+    """A question mixing two FAQ topics (tests/nlu/mixed_topics.yml)."""
+    text: str
+    topics: Tuple[str, ...]
+
+
+def load_mixed(path: Path) -> List[Mixed]:
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [Mixed(item["text"], tuple(item["topics"])) for item in data.get("mixed") or []]
+
+
+@dataclass
+class MixedScores:
+    total: int
+    both: float      # both topics answered
+    one: float       # exactly one of the two answered (nothing wrong)
+    clarified: float  # no answer, "Vouliez-vous dire"
+    wrong: float     # an answer to neither topic
+
+
+def score_mixed(items: Sequence[Mixed], outcomes: Sequence[str]) -> MixedScores:
+    both = one = clarified = wrong = 0
+    for item, outcome in zip(items, outcomes):
+        given = set(outcome.split(PAIR_SEPARATOR)) if outcome.startswith(RETRIEVAL_INTENT + "/") else set()
+        if not given:
+            clarified += 1
+        elif not given <= set(item.topics):
+            wrong += 1
+        elif given == set(item.topics):
+            both += 1
+        else:
+            one += 1
+    n = len(items) or 1
+    return MixedScores(len(items), both / n, one / n, clarified / n, wrong / n)
