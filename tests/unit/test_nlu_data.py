@@ -34,7 +34,10 @@ HELDOUT_FILE = ROOT / "tests" / "nlu" / "heldout.yml"
 #: a second held-out set, written blind (its author saw neither the training data nor
 #: heldout.yml): FAQ topics and out-of-scope only
 FRESH_HELDOUT_FILE = ROOT / "tests" / "nlu" / "heldout_fresh.yml"
-HELDOUT_FILES = [HELDOUT_FILE, FRESH_HELDOUT_FILE]
+#: a third, in the short website-heading style of real clients, written blind from the FAQ
+#: page alone (issue 17): FAQ topics and out-of-scope only
+WEB_HELDOUT_FILE = ROOT / "tests" / "nlu" / "heldout_web.yml"
+HELDOUT_FILES = [HELDOUT_FILE, FRESH_HELDOUT_FILE, WEB_HELDOUT_FILE]
 
 FAQ_INTENTS = [
     "faq/getting_started",
