@@ -22,7 +22,6 @@ import asyncio
 import json
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,8 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from bot.entrypoints import bench_reference
+from bot.entrypoints.bench_report import Row, report, rows_of
 from bot.entrypoints.launcher import LOOPBACK, Stack, StackConfig, free_port
 from bot.entrypoints.rasa_server import RASA_ENV
 from bot.settings import PROJECT_ROOT
@@ -227,75 +228,6 @@ async def run_level(url: str, level: int, duration: float, scenario, **kw) -> Tu
     return turns
 
 
-def quantile(values: List[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
-
-
-# -- report -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Row:
-    server: str
-    level: int
-    kind: str
-    count: int
-    errors: int
-    p50: float
-    p95: float
-    p99: float
-    rate: float
-
-
-def rows_of(server: str, level: int, turns: Turns) -> List[Row]:
-    out = []
-    for kind in sorted(set(turns.latencies) | set(turns.errors)):
-        lat = turns.latencies.get(kind, [])
-        out.append(Row(server, level, kind, len(lat), turns.errors.get(kind, 0),
-                       quantile(lat, 50) * 1000, quantile(lat, 95) * 1000, quantile(lat, 99) * 1000,
-                       turns.messages / turns.seconds if turns.seconds else 0.0))
-    return out
-
-
-def report(rows: List[Row], startup: Dict[str, float], rss: Dict[str, Dict[str, float]],
-           args, command: str) -> str:
-    out = ["# Vitesse et mémoire : mesures", "",
-           f"{datetime.now().strftime('%Y-%m-%d %H:%M')} — commande : `{command}` — machine : "
-           f"{os.cpu_count()} cœurs, boucle locale ; {args.duration:.0f} s par palier.", "",
-           "| serveur | conversations simultanées | tour | réussis | erreurs | p50 (ms) | p95 (ms) "
-           "| p99 (ms) | messages/s (palier) |",
-           "|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        out.append(f"| {r.server} | {r.level} | {r.kind} | {r.count} | {r.errors} | {r.p50:.0f} | "
-                   f"{r.p95:.0f} | {r.p99:.0f} | {r.rate:.1f} |")
-    out += ["", "## Rapports nous / plancher (p95)", "",
-            "| conversations simultanées | tour | nous p95 | plancher FAQ p95 | rapport | objectif |",
-            "|---|---|---|---|---|---|"]
-    floor = {r.level: r for r in rows if r.server == "plancher" and r.kind == "faq"}
-    for r in rows:
-        if r.server != "nous" or r.level not in floor or not floor[r.level].count:
-            continue
-        ratio = r.p95 / floor[r.level].p95 if floor[r.level].p95 else float("nan")
-        goal = 1.3 if r.kind == "faq" else 2.0
-        mark = "✓" if ratio <= goal else "✗"
-        out.append(f"| {r.level} | {r.kind} | {r.p95:.0f} ms | {floor[r.level].p95:.0f} ms | "
-                   f"{ratio:.2f} | ≤ {goal} {mark} |")
-    out += ["", "Le plancher n'a pas de serveur d'actions : les tours de demande sont comparés à ses "
-            "tours FAQ.", "", "## Démarrage et mémoire", "",
-            "| serveur | démarrage jusqu'à la première réponse | pic RSS par processus |", "|---|---|---|"]
-    for server, secs in startup.items():
-        peaks = ", ".join(f"{name} {mb:.0f} Mo" for name, mb in rss.get(server, {}).items())
-        out.append(f"| {server} | {secs:.1f} s | {peaks} |")
-    errors = sum(r.errors for r in rows)
-    out += ["", f"Erreurs au total : {errors}. Objectifs (issue 6) : FAQ ≤ 1,3 × le plancher au p95, "
-            "demandes ≤ 2 ×, zéro erreur à 50 conversations, pic RSS du serveur Rasa < 1,5 Go."]
-    return "\n".join(out) + "\n"
-
-
 def prepared_stack(work: Path, model: Path, clients: int):
     """(stack not yet started, client numbers, their tokens): a store migrated in ``work``
     with a planning of ``clients`` clients imported, as the bench and the profiler use it."""
@@ -355,19 +287,27 @@ def main(argv: Optional[List[str]] = None) -> int:
         finally:
             stack.stop()
 
-        print("Plancher : rasa run seul (sans actions, suivi en mémoire)…", flush=True)
-        floor = Floor(args.model, work)
-        try:
-            startup["plancher"] = floor.start()
-            for level in levels:
-                print(f"  {level} conversation(s) FAQ, {args.duration:.0f} s…", flush=True)
-                turns = asyncio.run(run_level(floor.url, level, args.duration, faq_conversation))
-                rows += rows_of("plancher", level, turns)
-            rss["plancher"] = {name: peak_rss_mb(pid) for name, pid in floor.pids().items()}
-        finally:
-            floor.stop()
+        def alone(server: str, model: Path) -> None:
+            """FAQ conversations at each level against ``rasa run`` serving ``model`` alone."""
+            floor = Floor(model, work)
+            try:
+                startup[server] = floor.start()
+                for level in levels:
+                    print(f"  {level} conversation(s) FAQ, {args.duration:.0f} s…", flush=True)
+                    turns = asyncio.run(run_level(floor.url, level, args.duration, faq_conversation))
+                    rows.extend(rows_of(server, level, turns))
+                rss[server] = {name: peak_rss_mb(pid) for name, pid in floor.pids().items()}
+            finally:
+                floor.stop()
 
-    text = report(rows, startup, rss, args, command)
+        print("Plancher : rasa run seul (sans actions, suivi en mémoire)…", flush=True)
+        alone("plancher", args.model)
+        print("Référence : Rasa nu entraîné sur nos données (bot/entrypoints/bench_reference.py)…",
+              flush=True)
+        reference_model, reference_training = bench_reference.train(work / "reference")
+        alone("référence", reference_model)
+
+    text = report(rows, startup, rss, args, command, reference_training)
     training_s: Optional[float] = None
     if args.training:
         print("Entraînement complet (rasa train) pour en mesurer la durée…", flush=True)
@@ -376,8 +316,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             proc = subprocess.run([sys.executable, "-m", "rasa", "train", "--out", tmp,
                                    "--fixed-model-name", "bench", "--quiet"],
                                   cwd=str(PROJECT_ROOT), capture_output=True, text=True,
-                                  # a cold cache of its own: a cache hit would time nothing
-                                  env=dict(os.environ, RASA_CACHE_DIRECTORY=str(Path(tmp) / "cache")))
+                                  # cold caches of its own (Rasa's, the embeddings'): from scratch
+                                  env=dict(os.environ, RASA_CACHE_DIRECTORY=str(Path(tmp) / "cache"),
+                                           AMPER_EMBEDDING_CACHE=str(Path(tmp) / "embeddings")))
             seconds = time.monotonic() - t0
             training_s = seconds if proc.returncode == 0 else None
         text += (f"\nEntraînement complet (`rasa train`, config.yml du projet) : {seconds:.0f} s.\n"
