@@ -8,9 +8,11 @@ RASA    := $(VENV)/bin/rasa
 STAMP   := $(VENV)/.installed
 MODEL   := models/amper.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
-                   bot/nlu/faq_gate.py bot/nlu/word_vectors.py bot/nlu/linear_classifier.py \
+                   bot/nlu/faq_gate.py bot/nlu/linear_classifier.py bot/nlu/linear_model.py \
                    bot/nlu/sentence_encoder.py \
                    bot/topics.py
+# Rasa's telemetry stays off in everything we run (training, servers, tests).
+export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help install train run test test-fast validate eval bench lock clean
 
@@ -48,8 +50,11 @@ run: $(MODEL)
 	$(VENV)/bin/amper run
 
 # --- tests: everything, including a throwaway PostgreSQL --------------------
+# Two workers (pytest-xdist), a module's tests kept together so that a module's stack
+# starts once; TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= auto
 test: $(MODEL)
-	scripts/with-postgres.sh $(PY) -m pytest tests --durations=15
+	scripts/with-postgres.sh $(PY) -m pytest tests --durations=15 -n $(TEST_WORKERS) --dist loadscope
 
 test-fast: $(STAMP)
 	$(PY) -m pytest tests/unit -q

@@ -1,6 +1,7 @@
-"""Shared fixtures: the trained model (built by `make train`)."""
+"""Shared fixtures: the trained model (built by `make train`); the robustness tally's report."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -25,3 +26,44 @@ def model_runner(model_path):
     runner = ModelRunner(model_path)
     yield runner
     runner.close()
+
+
+# -- the robustness tally (tests/e2e/conftest.py), also when pytest-xdist runs the tests -------
+
+
+def _tally():
+    from tests.e2e import conftest as e2e
+
+    return e2e.TALLY, e2e.TALLY_NOTES
+
+
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workeroutput"):  # an xdist worker: hand the tally over
+        tally, notes = _tally()
+        session.config.workeroutput["amper_tally"] = json.dumps({"tally": tally, "notes": notes})
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    data = json.loads(getattr(node, "workeroutput", {}).get("amper_tally") or "{}")
+    tally, notes = _tally()
+    for category, row in (data.get("tally") or {}).items():
+        mine = tally.setdefault(category, {"tried": 0, "passed": 0, "known": 0, "failed": 0})
+        for key, value in row.items():
+            mine[key] = mine.get(key, 0) + value
+    notes.extend(data.get("notes") or [])
+
+
+def pytest_terminal_summary(terminalreporter):
+    tally, notes = _tally()
+    if not tally:
+        return
+    tr = terminalreporter
+    tr.section("robustesse : cas essayés et réussis")
+    width = max(len(c) for c in tally)
+    tr.write_line(f"{'catégorie'.ljust(width)}  essayés  réussis  connus(xfail)  échecs")
+    for category, row in tally.items():
+        tr.write_line(f"{category.ljust(width)}  {row['tried']:7d}  {row['passed']:7d}  "
+                      f"{row['known']:13d}  {row['failed']:6d}")
+    for note in notes:
+        tr.write_line(note)

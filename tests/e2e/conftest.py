@@ -78,6 +78,8 @@ def client(stack) -> Client:
 
 
 # -- robustness tally: each category reports how many cases were tried and passed ----------
+# Printed at the end of the run by tests/conftest.py (also under pytest-xdist, where each
+# worker sends its tally to the controller).
 #: category -> {"tried", "passed", "known", "failed"}; "known" = a documented finding (xfail).
 TALLY: Dict[str, Dict[str, int]] = {}
 #: free-form lines printed under the table (e.g. memory of a server after the abuse cases)
@@ -93,17 +95,3 @@ def record(category: str, ok: bool, known: bool = False) -> None:
         row["known"] += 1
     else:
         row["failed"] += 1
-
-
-def pytest_terminal_summary(terminalreporter):
-    if not TALLY:
-        return
-    tr = terminalreporter
-    tr.section("robustesse : cas essayés et réussis")
-    width = max(len(c) for c in TALLY)
-    tr.write_line(f"{'catégorie'.ljust(width)}  essayés  réussis  connus(xfail)  échecs")
-    for category, row in TALLY.items():
-        tr.write_line(f"{category.ljust(width)}  {row['tried']:7d}  {row['passed']:7d}  "
-                      f"{row['known']:13d}  {row['failed']:6d}")
-    for note in TALLY_NOTES:
-        tr.write_line(note)
