@@ -97,3 +97,13 @@ def test_a_restart_keeps_the_conversation(model_path, tmp_path):
         assert texts == ["Bonjour", "merci"]
     finally:
         second.stop()
+
+
+def test_a_question_on_two_topics_gets_both_answers(client):
+    """« Toujours la même ? Et si elle est malade ? »: both entries, not one guess."""
+    replies = client.say("Toujours la même intervenante ? Et si elle est en congé, qui vient ?")
+    text = " ".join(r.get("text", "") for r in replies)
+    assert "deux sujets" in text
+    assert "intervenant unique" in text                      # faq/same_caregiver
+    assert "remplaçons par un intervenant qualifié" in text  # faq/caregiver_absent
+    assert not any(r.get("buttons") for r in replies)        # answered, not "Vouliez-vous dire"
