@@ -20,7 +20,7 @@ from typing import Dict, List, Optional
 
 import yaml
 
-from bot.entrypoints.rasa_server import RASA_ENV
+from bot.entrypoints.rasa_server import RASA_ENV, TELEMETRY
 from bot.settings import PROJECT_ROOT
 
 LOOPBACK = "127.0.0.1"
@@ -126,7 +126,8 @@ class Stack:
             # Bodies over 64 KiB get a 413 before any parsing (a valid message is < 30 KiB).
             {"SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY_BYTES),
              "SANIC_FALLBACK_ERROR_FORMAT": "json",
-             **{k: os.environ.get(k, v) for k, v in RASA_ENV.items()}},
+             **{k: os.environ.get(k, v) for k, v in RASA_ENV.items()},
+             TELEMETRY: "false"},  # off, whatever the caller's environment says
         )
         if cfg.dispatcher:
             # Forwards recorded requests to the sector offices (issue 5).

@@ -120,7 +120,8 @@ def undo_fixes() -> None:
 #: arena (up to 8 per core); TensorFlow's thread pools made them grow to ~80 MB of peak
 #: RSS more on our model (1,747 -> 1,669 MB after 30 parses).  glibc reads it when the
 #: process starts, so the launcher passes it in the environment of the child process.
-RASA_ENV = {"TF_ENABLE_ONEDNN_OPTS": "0", "MALLOC_ARENA_MAX": "2"}
+RASA_ENV = {"TF_ENABLE_ONEDNN_OPTS": "0", "MALLOC_ARENA_MAX": "2", "RASA_TELEMETRY_ENABLED": "false"}
+TELEMETRY = "RASA_TELEMETRY_ENABLED"
 
 
 def main() -> None:
@@ -128,6 +129,7 @@ def main() -> None:
 
     for key, value in RASA_ENV.items():
         os.environ.setdefault(key, value)  # before TensorFlow is imported
+    os.environ[TELEMETRY] = "false"  # never reports anything outside, whatever the caller says
     apply_fixes()
     from rasa.__main__ import main as rasa_main
 

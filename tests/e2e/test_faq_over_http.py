@@ -36,6 +36,7 @@ def test_the_rasa_server_gets_the_measured_memory_settings(stack):
         env = dict(item.split(b"=", 1) for item in f.read().split(b"\0") if b"=" in item)
     assert env.get(b"MALLOC_ARENA_MAX") == b"2"
     assert env.get(b"TF_ENABLE_ONEDNN_OPTS") == b"0"
+    assert env.get(b"RASA_TELEMETRY_ENABLED") == b"false"
 
 
 def test_cesu_question_gets_the_payment_facts(client):
