@@ -1,8 +1,9 @@
 """The bare Rasa reference of ``make bench``: our data, Rasa's own cheapest parts, trained in seconds.
 
-What a Rasa bot costs with nothing of ours: WhitespaceTokenizer + CountVectorsFeaturizer +
-Rasa's LogisticRegressionClassifier, RulePolicy only, no custom component, no action
-server.  Rasa's LogisticRegressionClassifier has no response selector, so each FAQ topic
+What a Rasa bot costs with nothing of ours in its understanding: WhitespaceTokenizer +
+CountVectorsFeaturizer + Rasa's LogisticRegressionClassifier, our dialogue policies
+(Memoization, Rule, TED: the comparison isolates the NLU's cost), no custom component, no
+action server.  Rasa's LogisticRegressionClassifier has no response selector, so each FAQ topic
 becomes an intent of its own (``faq/invoices`` -> ``faq_invoices``) answered by a rule with
 the very text of our ``utter_faq/invoices``: the same data and the same answers, reshaped
 for the bare stack.  Every other intent keeps its examples; its rule (if any) is replaced
@@ -28,8 +29,17 @@ CONFIG = {
     "assistant_id": "amper-bench-reference",
     "pipeline": [{"name": "WhitespaceTokenizer"}, {"name": "CountVectorsFeaturizer"},
                  {"name": "LogisticRegressionClassifier"}],
-    "policies": [{"name": "RulePolicy"}],
 }
+
+
+def _policies() -> list:
+    """Our own dialogue policies (config.yml): the comparison then isolates the NLU's cost."""
+    config = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))
+    policies = []
+    for policy in config.get("policies") or []:
+        policy = {k: v for k, v in policy.items() if not k.startswith("core_fallback")}
+        policies.append(policy)
+    return policies
 
 
 def _examples() -> Dict[str, List[str]]:
@@ -61,7 +71,8 @@ def write_project(work: Path) -> Tuple[Path, Path, Path]:
                                  "carry_over_slots_to_new_session": True}}
     data = work / "data"
     data.mkdir(exist_ok=True)
-    (work / "config.yml").write_text(yaml.safe_dump(CONFIG, allow_unicode=True), encoding="utf-8")
+    config = {**CONFIG, "policies": _policies()}
+    (work / "config.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     (work / "domain.yml").write_text(yaml.safe_dump(domain, allow_unicode=True), encoding="utf-8")
     write_nlu([Example(t, intent) for intent, texts in examples.items() for t in texts],
               data / "nlu.yml")

@@ -50,8 +50,8 @@ def reference_table(rows: List[Row], rss: Dict[str, Dict[str, float]],
         return []
     out = ["", "## Coût de la compréhension : nous / Rasa nu (référence)", "",
            "Référence : WhitespaceTokenizer + CountVectorsFeaturizer + LogisticRegressionClassifier "
-           "de Rasa, RulePolicy, sans composant à nous ni serveur d'actions, entraînée sur nos "
-           "données" + (f" en {training_s:.0f} s" if training_s else "") + ".", "",
+           "de Rasa, nos politiques de dialogue (Memoization, Rule, TED), sans composant à nous ni "
+           "serveur d'actions, entraînée sur nos données" + (f" en {training_s:.0f} s" if training_s else "") + ".", "",
            "| tours FAQ | nous | référence | rapport |", "|---|---|---|---|"]
     for level in levels:
         ours, ref = faq.get(("nous", level)), faq[("référence", level)]

@@ -316,10 +316,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         runner.close()
     notes.append(f"Jeux réservés analysés en {time.monotonic() - t0:.0f} s (chargement du modèle "
                  "compris) ; aucun n'a servi à l'entraînement ni au choix des réglages.")
-    notes.append(f"Questions mêlant deux sujets ({MIXED.relative_to(PROJECT_ROOT)}, {mixed_scores.total}) : "
-                 f"les deux réponses {pct(mixed_scores.both)}, une seule {pct(mixed_scores.one)}, "
-                 f"clarification {pct(mixed_scores.clarified)}, réponse hors de ces sujets "
-                 f"{pct(mixed_scores.wrong)}.")
+    mixed_note = (f"Questions mêlant deux sujets ({MIXED.relative_to(PROJECT_ROOT)}, {mixed_scores.total}) : "
+                  f"les deux réponses {pct(mixed_scores.both)}, une seule {pct(mixed_scores.one)}, "
+                  f"clarification {pct(mixed_scores.clarified)}, réponse hors de ces sujets "
+                  f"{pct(mixed_scores.wrong)}.")
+    notes.append(mixed_note)
 
     thresholds = pipeline_thresholds(PROJECT_ROOT / "config.yml")
     chosen = None
@@ -366,7 +367,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     for name, s in columns.items():
         print(f"{name:{width}}  {pct(s.intent_accuracy):>9}  {pct(s.faq_accuracy):>9}  "
               f"{pct(s.wrong_faq_answer_rate):>10}  {pct(s.oos_rejection_rate):>17}  {pct(s.macro_f1):>8}")
-    print(notes[-1 if args.skip_cv else -2])
+    print(mixed_note)
     missed = [f"{name} : {text}" for name, s in columns.items() if not name.startswith("TF-IDF")
               for key, (_, text) in GOALS.items() if not goal_met(key, getattr(s, key))]
     print()
