@@ -12,7 +12,8 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.chat import clock, flows
+from bot.chat import flows
+from bot.domain import clock
 from bot.chat.identity import identity_from_metadata
 from bot.chat.planning import Planning
 

@@ -32,14 +32,13 @@ import warnings
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Optional
-from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.domain.clock import PARIS
 from bot.domain.dates import When, parse_when  # noqa: E402
 
 warnings.filterwarnings("ignore")
-PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 4, 15, 10, 0, tzinfo=PARIS)  # a Wednesday
 
 # phrase -> expected fields ("ASK", "PAST", "NONE" are verdicts)

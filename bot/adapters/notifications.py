@@ -34,11 +34,10 @@ from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_date
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
+from bot.domain.clock import PARIS
 from bot.domain.fr_format import format_datetime, format_duration, format_slot
 
-PARIS = ZoneInfo("Europe/Paris")
 SCHEMA_VERSION = 1
 USER_AGENT = "AMPER-dispatcher/1"
 SIGNATURE_HEADER = "X-Amper-Signature"

@@ -9,7 +9,6 @@ constraints.  The migrations in ``bot/adapters/migrations`` must stay in step wi
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON, Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, MetaData,
@@ -17,12 +16,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from bot.domain.clock import PARIS
 from bot.domain.model import (
     Channel, InterventionStatus, OutboxChannel, OutboxStatus, ReasonCategory, RequestKind,
     RequestStatus, Role,
 )
 
-PARIS = ZoneInfo("Europe/Paris")
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

@@ -26,16 +26,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select, update
 from tqdm import tqdm
 
+from bot.domain.clock import PARIS
 from bot.adapters.orm import caregivers, clients, interventions, sectors
 from bot.domain.model import InterventionStatus
-from bot.service_layer.errors import PlanningImportError
+from bot.domain.errors import PlanningImportError
 
-PARIS = ZoneInfo("Europe/Paris")
 COLUMNS = ("intervention_id", "client_id", "client_name", "sector", "caregiver", "start",
            "end", "service")
 REQUIRED = ("intervention_id", "client_id", "client_name", "sector", "start", "end")

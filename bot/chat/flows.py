@@ -40,7 +40,7 @@ from bot.domain.intervention_match import match_interventions
 from bot.domain.model import Intervention, RequestStatus
 from bot.domain.rules import Code, Decision
 from bot.service_layer.services import MAX_GROUP
-from bot.service_layer.errors import (
+from bot.domain.errors import (
     AlreadyRequested, InterventionNotFound, OutOfNoticeNotConfirmed, RequestNotFound,
     RuleRefused, ServiceError, StoreUnavailable,
 )

@@ -14,12 +14,11 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Dict, Mapping, Optional, Tuple
-from zoneinfo import ZoneInfo
 
+from bot.domain.clock import PARIS
 from bot.domain.dates import Ambiguity, PartOfDay, When, clarification_question, parse_when
 from bot.domain.model import Intervention
 
-PARIS = ZoneInfo("Europe/Paris")
 FIELDS = ("new_date", "new_start_time", "new_end_time")
 # "3h", "3 h 30", "15 heures": the whole answer is an hour (a duration elsewhere)
 _BARE_HOUR = re.compile(r"^\s*\d{1,2}\s*(?:h|heures?)\s*(?:\d{2})?\s*[.!]?\s*$", re.IGNORECASE)

@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import List, Optional, Sequence
-from zoneinfo import ZoneInfo
 
+from bot.domain.clock import PARIS
 from bot.domain.dates import (
     Ambiguity, DateRange, When, clarification_question, normalise, parse_when,
 )
@@ -19,7 +19,6 @@ from bot.domain.intervention_match import match_interventions, target_of
 from bot.domain.model import Intervention
 from bot.chat import wording
 
-PARIS = ZoneInfo("Europe/Paris")
 
 # --- reason (category only: nothing else about health is kept) ------------------------------
 

@@ -46,9 +46,9 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Callable, Iterable, Optional
-from zoneinfo import ZoneInfo
 
-PARIS = ZoneInfo("Europe/Paris")
+from bot.domain.clock import PARIS
+
 
 #: A day-month rolled to next year this far away is probably a passed date.
 FAR_DAYS = 300

@@ -27,11 +27,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Iterable, Protocol, Sequence, TypeVar
-from zoneinfo import ZoneInfo
 
+from bot.domain.clock import PARIS
 from bot.domain.dates import When
 
-PARIS = ZoneInfo("Europe/Paris")
 
 
 class InterventionLike(Protocol):

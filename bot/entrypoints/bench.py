@@ -31,13 +31,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Dict, List, Optional
-from zoneinfo import ZoneInfo
 
 import yaml
 
 from bot.entrypoints import bench_reference
 from bot.entrypoints.bench_report import Row, report, rows_of
 from bot.entrypoints.launcher import LOOPBACK, Stack, StackConfig, free_port
+from bot.domain.clock import PARIS
 from bot.entrypoints.rasa_server import RASA_ENV
 from bot.settings import PROJECT_ROOT
 
@@ -137,7 +137,7 @@ class Floor:
 
 def import_planning(db_url: str, clients: int, work: Path) -> List[str]:
     """One intervention tomorrow per client; returns the client numbers."""
-    base = datetime.now(ZoneInfo("Europe/Paris")).replace(minute=0, second=0, microsecond=0)
+    base = datetime.now(PARIS).replace(minute=0, second=0, microsecond=0)
     start = base + timedelta(hours=24)
     numbers = [str(50000 + i) for i in range(clients)]
     lines = ["intervention_id;client_id;client_name;sector;caregiver;start;end;service"]

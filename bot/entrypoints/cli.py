@@ -24,7 +24,7 @@ from typing import Callable, List, Optional
 
 from bot.domain.fr_format import format_datetime, format_slot
 from bot.domain.model import KIND_LABELS_FR, REASON_LABELS_FR, STATUS_LABELS_FR, Request
-from bot.service_layer.errors import ServiceError, StoreUnavailable
+from bot.domain.errors import ServiceError, StoreUnavailable
 
 Registrar = Callable[[argparse._SubParsersAction], None]
 REGISTRARS: List[Registrar] = []
@@ -338,7 +338,7 @@ def _cmd_outbox_list(args) -> int:
 
 def _cmd_outbox_retry(args) -> int:
     from bot.service_layer import services
-    from bot.service_layer.errors import InvalidInput
+    from bot.domain.errors import InvalidInput
 
     _ensure_schema()
     if args.id is not None and args.all_dead:

@@ -6,12 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import List, Optional, Tuple
-from zoneinfo import ZoneInfo
 
+from bot.domain.clock import PARIS
 from bot.adapters.planning_import import PlanningRow
 from bot.service_layer import services
 
-PARIS = ZoneInfo("Europe/Paris")
 DEMO_PASSWORD = "amper-demo"
 
 SECTORS = {

@@ -35,15 +35,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, List, Mapping, Optional
-from zoneinfo import ZoneInfo
 
+from bot.domain.clock import PARIS
 from bot.adapters import notifications
 from bot.adapters.notifications import DeliveryError, NotificationConfigError, SmtpSettings
 from bot.domain.model import OutboxChannel, RequestStatus
-from bot.service_layer.errors import ServiceError, StoreUnavailable
+from bot.domain.errors import ServiceError, StoreUnavailable
 from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
-PARIS = ZoneInfo("Europe/Paris")
 log = logging.getLogger("amper.dispatch")
 ACTOR = "répartiteur"
 CHANNEL_FR = {"email": "e-mail", "webhook": "webhook"}

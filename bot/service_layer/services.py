@@ -2,17 +2,17 @@
 the CLI and the dispatcher.
 
 Every function takes a unit of work (``SqlAlchemyUnitOfWork()``) and runs one transaction
-per write.  Errors are :class:`bot.service_layer.errors.ServiceError` subclasses carrying a
+per write.  Errors are :class:`bot.domain.errors.ServiceError` subclasses carrying a
 French ``message`` that can be shown as is (see docs/rules.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.domain.clock import PARIS
 from bot.domain import rules
 from bot.domain.fr_format import format_datetime, format_slot
 from bot.domain.model import (
@@ -22,12 +22,11 @@ from bot.domain.model import (
 )
 from bot.domain.passwords import hash_password, verify_password
 from bot.domain.rules import Decision
-from bot.service_layer.errors import (
+from bot.domain.errors import (
     AlreadyRequested, InterventionNotFound, InvalidInput, InvalidTransition,
     OutOfNoticeNotConfirmed, RequestNotFound, RuleRefused, ServiceError,
 )
 
-PARIS = ZoneInfo("Europe/Paris")
 MAX_ACTOR_LENGTH = 100
 #: The most interventions cancelled by one request of the client (a longer absence is
 #: arranged with the sector office).

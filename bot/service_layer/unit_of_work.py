@@ -7,7 +7,7 @@
 
 Leaving the block without commit, or on any exception, rolls back.  Connection failures
 (and a SQLite database that stays locked) are raised as
-:class:`bot.service_layer.errors.StoreUnavailable`.  A UoW instance is not thread-safe:
+:class:`bot.domain.errors.StoreUnavailable`.  A UoW instance is not thread-safe:
 use one per thread/task (they are cheap).
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.adapters import db
 from bot.adapters.repository import SqlAlchemyRepository
-from bot.service_layer.errors import StoreUnavailable
+from bot.domain.errors import StoreUnavailable
 
 
 def is_unavailable(error: BaseException) -> bool:

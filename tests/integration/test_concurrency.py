@@ -8,7 +8,7 @@ import pytest
 from bot.adapters import db, orm
 from bot.adapters.repository import SqlAlchemyRepository
 from bot.service_layer import services
-from bot.service_layer.errors import AlreadyRequested
+from bot.domain.errors import AlreadyRequested
 from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 from .conftest import NOW

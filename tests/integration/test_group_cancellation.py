@@ -12,7 +12,7 @@ import pytest
 
 from bot.adapters.notifications import render_email, webhook_document
 from bot.chat import wording
-from bot.service_layer.errors import AlreadyRequested, InvalidInput
+from bot.domain.errors import AlreadyRequested, InvalidInput
 from tests.integration.test_request_actions import (  # noqa: F401  (store: a fixture)
     NOW, _row, _validate_cancel, actions, confirm, open_form, rows, run, services, store,
     texts, token, tracker,

@@ -7,7 +7,7 @@ import pytest
 from bot.adapters import orm
 from bot.adapters.planning_import import parse_datetime, read_planning
 from bot.service_layer import services
-from bot.service_layer.errors import PlanningImportError
+from bot.domain.errors import PlanningImportError
 
 from .conftest import NOW, PARIS
 

@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import requests as actions
 from bot.adapters import db
 from bot.adapters.planning_import import PlanningRow
-from bot.chat import clock
+from bot.domain import clock
 from bot.chat.identity import mint_token
 from bot.service_layer import services
 from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork

@@ -9,7 +9,7 @@ from bot.adapters import orm, repository
 from bot.domain.model import InterventionStatus, RequestKind, RequestStatus
 from bot.domain.rules import Code
 from bot.service_layer import services
-from bot.service_layer.errors import (
+from bot.domain.errors import (
     AlreadyRequested, InterventionNotFound, InvalidInput, InvalidTransition,
     OutOfNoticeNotConfirmed, RequestNotFound, RuleRefused, StoreUnavailable,
 )

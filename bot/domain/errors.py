@@ -1,5 +1,7 @@
-"""Errors raised by the service layer.  Each carries a short French ``message`` that can be
-shown to the user as is, and a stable ``code``."""
+"""Errors of the request store and its services, raised by the service layer and the
+planning import adapter.  They depend on the domain only, so every layer may raise and
+catch them.  Each carries a short French ``message`` that can be shown to the user as is,
+and a stable ``code``."""
 from __future__ import annotations
 
 from typing import List, Optional, Tuple
