@@ -140,7 +140,8 @@ def test_without_a_token_nothing_starts_and_the_way_to_log_in_is_given(store):
     mint_token("1001", secret=SECRET, ttl_seconds=-10),
     mint_token("1001", secret=SECRET, role="admin"),
     mint_token("1001", secret=SECRET, role="staff"),  # staff without a login
-])
+], ids=["not-a-jwt", "other-secret", "expired", "admin-role", "staff-without-login"])  # tokens
+# hold their minting time: without stable ids, two xdist workers collect different tests
 def test_an_invalid_or_expired_token_counts_as_no_token(store, bad):
     slots, _ = open_form("annuler demain", auth=bad)
     assert slots["can_request"] is False
