@@ -32,6 +32,13 @@ def clauses(text: str) -> List[str]:
     return parts if 2 <= len(parts) <= MAX_CLAUSES else []
 
 
+def may_mix(whole: Dict[str, float], retrieval_intent: str = "faq") -> bool:
+    """Whether the message as a whole is an FAQ question (its FAQ topics hold most of the
+    probability): only then are its clauses worth classifying."""
+    prefix = retrieval_intent + "/"
+    return sum(p for k, p in whole.items() if k.startswith(prefix)) >= 0.5
+
+
 def pair_from(whole: Dict[str, float], per_clause: Sequence[Dict[str, float]], threshold: float,
               retrieval_intent: str = "faq") -> List[str]:
     """The two FAQ answer keys of a two-topic question, most probable first, or [].
@@ -42,7 +49,7 @@ def pair_from(whole: Dict[str, float], per_clause: Sequence[Dict[str, float]], t
     message must be an FAQ question (its FAQ topics hold most of the probability).
     """
     prefix = retrieval_intent + "/"
-    if sum(p for k, p in whole.items() if k.startswith(prefix)) < 0.5:
+    if not may_mix(whole, retrieval_intent):
         return []
     sure: Dict[str, float] = {}
     for distribution in per_clause:

@@ -152,3 +152,21 @@ def test_the_evaluation_scores_a_double_answer_as_covering_not_as_right():
     mixed = [Mixed("x", ("faq/change_schedule", "faq/client_absent"))] * 4
     m = score_mixed(mixed, [pair, "faq/client_absent", "nlu_fallback", "faq/invoices"])
     assert (m.both, m.one, m.clarified, m.wrong) == (0.25, 0.25, 0.25, 0.25)
+
+
+def test_clauses_are_classified_only_for_an_faq_question():
+    """A request with a comma costs no extra encoding: its clauses are never classified."""
+    texts = ["vous prenez les chèques", "payer par virement", "où est ma facture",
+             "facture du mois", "annulez demain", "je veux annuler mon passage"]
+    labels = ["faq/payment_methods", "faq/payment_methods", "faq/invoices", "faq/invoices",
+              "request_cancellation", "request_cancellation"]
+    model = LinearModel(LinearSettings(C=20)).fit(texts, labels)
+    seen = []
+    original = model.distributions
+    model.distributions = lambda batch: seen.append(list(batch)) or original(batch)
+    component = LinearIntentClassifier({}, None, None, model=model)
+    component.process([Message(data={"text": "je suis malade, annulez demain"}),
+                       Message(data={"text": "vous prenez les chèques, où est ma facture ?"})])
+    assert seen[0] == ["je suis malade, annulez demain",
+                       "vous prenez les chèques, où est ma facture ?"]
+    assert seen[1:] == [["vous prenez les chèques", "où est ma facture"]]  # the FAQ one only
