@@ -56,8 +56,9 @@ TEST_WORKERS ?= auto
 test: $(MODEL)
 	scripts/with-postgres.sh $(PY) -m pytest tests --durations=15 -n $(TEST_WORKERS) --dist loadscope
 
+# The inner loop: unit tests and SQLite integration tests, no trained model, no servers.
 test-fast: $(STAMP)
-	$(PY) -m pytest tests/unit -q
+	$(PY) -m pytest tests/unit tests/integration -q -m "not slow and not postgres" -n $(TEST_WORKERS)
 
 eval: $(MODEL)
 	$(PY) -m bot.entrypoints.evaluate

@@ -12,6 +12,18 @@ from bot.settings import PROJECT_ROOT
 MODEL = Path(os.environ.get("AMPER_TEST_MODEL", PROJECT_ROOT / "models" / "amper.tar.gz"))
 
 
+#: fixtures that need the trained model or start real servers: their tests are ``slow``
+SLOW_FIXTURES = {"model_path", "model_runner", "stack", "client", "fixed_agent"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """``slow`` on every test that needs the model or real servers (all of tests/e2e), so
+    that ``make test-fast`` (-m "not slow and not postgres") runs without a trained model."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or "tests/e2e/" in item.nodeid:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def model_path() -> Path:
     if not MODEL.exists():

@@ -277,6 +277,7 @@ def test_dispatch_once_exit_code_tells_failure(office, smtp, hook):
 
 # --- 4. a dispatcher killed during a delivery ----------------------------------------------------
 
+@pytest.mark.slow  # starts the dispatcher as a process of its own, twice
 def test_killed_dispatcher_message_delivered_after_restart(office, smtp, hook, tmp_path):
     ref = make_requests(office, 1)[0]
     key = f"{ref}:webhook"
