@@ -19,7 +19,7 @@ export RASA_TELEMETRY_ENABLED := false
 help:
 	@echo "make run    installe tout si besoin, entraîne si besoin, puis lance l'assistant"
 	@echo "make test   installe et entraîne si besoin, puis lance toute la suite de tests"
-	@echo "make eval   mesures de compréhension (validation croisée, jeu de test réservé)"
+	@echo "make eval   mesures de compréhension (validation croisée en minutes, trois jeux réservés)"
 	@echo "make bench  mesures de vitesse et de mémoire"
 
 # --- installation: only when pyproject/constraints changed -----------------
