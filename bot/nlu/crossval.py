@@ -22,6 +22,7 @@ from bot.nlu.evaluation import (PAIR_SEPARATOR, Example, Prediction, Scores, fol
                                 outcome_with_thresholds, score)
 from bot.nlu.linear_classifier import rankings_from, selector_output
 from bot.nlu.linear_model import LinearModel, LinearSettings
+from bot.topics import RETRIEVAL_INTENT
 
 MAX_WRONG = 0.01
 MIN_OOS_REJECTED = 0.95
@@ -46,7 +47,7 @@ def parse_of(distribution: Dict[str, float]) -> Dict:
     ranking, topics = rankings_from(distribution)
     parse = {"intent": dict(ranking[0]), "intent_ranking": ranking}
     if topics:
-        parse["response_selector"] = selector_output(topics, "faq")
+        parse["response_selector"] = selector_output(topics, RETRIEVAL_INTENT)
     return parse
 
 
@@ -128,15 +129,12 @@ def out_of_fold(examples: Sequence[Example], settings: LinearSettings, k: int = 
         model = LinearModel(settings).fit([e.text for e in train], [e.label for e in train],
                                           {n: m[rows] for n, m in embedded.items()})
         test_rows = list(range(start, start + len(part)))
-        probs = model.predict_proba([e.text for e in part],
-                                    {n: m[test_rows] for n, m in embedded.items()})
-        classes = model.classes
-        distributions += [{c: float(p) for c, p in zip(classes, row)} for row in probs]
+        distributions += model.distributions([e.text for e in part],
+                                             {n: m[test_rows] for n, m in embedded.items()})
         cut = [two_topics.clauses(e.text) for e in part]
-        flat = [c for parts in cut for c in parts]
-        found = iter(model.predict_proba(flat, embed_all(flat, settings, threads)) if flat else [])
-        per_clause += [[{c: float(p) for c, p in zip(classes, next(found))} for _ in parts]
-                       for parts in cut]
+        flat = [c for pieces in cut for c in pieces]
+        found = iter(model.distributions(flat, embed_all(flat, settings, threads)) if flat else [])
+        per_clause += [[next(found) for _ in pieces] for pieces in cut]
         start += len(part)
     return ordered, distributions, per_clause
 

@@ -98,11 +98,7 @@ class FaqGate(GraphComponent):
         if not pair:
             return False
         message.set(FAQ_PAIR, pair, add_to_output=True)
-        intent = message.get("intent") or {}
-        fallback = {"name": FALLBACK_INTENT, "confidence": float(intent.get("confidence") or 0.0)}
-        message.set("intent", fallback, add_to_output=True)
-        ranking = list(message.get("intent_ranking") or [])
-        message.set("intent_ranking", [fallback] + ranking, add_to_output=True)
+        self._fall_back(message, float((message.get("intent") or {}).get("confidence") or 0.0))
         return True
 
     def _gate(self, message: Message) -> None:
@@ -120,6 +116,11 @@ class FaqGate(GraphComponent):
         logger.debug(
             "FAQ answer confidence %.2f below %.2f: falling back", confidence, self.threshold
         )
+        self._fall_back(message, confidence)
+
+    @staticmethod
+    def _fall_back(message: Message, confidence: float) -> None:
+        """``nlu_fallback`` first, the classifier's ranking kept behind it."""
         fallback = {"name": FALLBACK_INTENT, "confidence": confidence}
         message.set("intent", fallback, add_to_output=True)
         ranking = list(message.get("intent_ranking") or [])

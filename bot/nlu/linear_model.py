@@ -121,6 +121,8 @@ class LinearModel:
                       embedded: Optional[Dict[str, np.ndarray]] = None) -> np.ndarray:
         return self.classifier.predict_proba(self.features(texts, embedded))
 
-    def distributions(self, texts: Sequence[str]) -> List[Dict[str, float]]:
+    def distributions(self, texts: Sequence[str],
+                      embedded: Optional[Dict[str, np.ndarray]] = None) -> List[Dict[str, float]]:
         classes = self.classes
-        return [{c: float(p) for c, p in zip(classes, row)} for row in self.predict_proba(texts)]
+        return [{c: float(p) for c, p in zip(classes, row)}
+                for row in self.predict_proba(texts, embedded)]
