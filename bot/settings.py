@@ -1,25 +1,116 @@
-"""Run-time settings, read from the environment with embedded defaults.
+"""Run-time settings: the one module that reads the environment.
 
-Every variable is documented in the README ("Configuration").
+Every variable has an embedded default, is documented in the README ("Configuration") and
+is checked when a program starts (:func:`check`): a wrong value stops it with a French
+message naming the variable, instead of failing later in the middle of a conversation.
+
+Each part of the code asks for its own section (``database()``, ``servers()``,
+``contact_settings()``…), read from the environment at that moment, so that a test may
+change a variable with ``monkeypatch.setenv``.  Programs read them once at start.
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, List, Mapping, Optional, Sequence
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "amper.db"
+
+Env = Mapping[str, str]
 
 
-def _env(name: str, default: str) -> str:
-    value = os.environ.get(name, "").strip()
+class SettingsError(ValueError):
+    """A variable with a value that cannot be used; ``message`` is French."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _env(env: Optional[Env]) -> Env:
+    return os.environ if env is None else env
+
+
+def text(env: Optional[Env], name: str, default: str = "") -> str:
+    value = (_env(env).get(name) or "").strip()
     return value or default
+
+
+def number(env: Optional[Env], name: str, default: float, *, integer: bool = False,
+           minimum: float = 0.0, maximum: float = 10**7) -> float:
+    """A number from the environment, ``default`` when empty; SettingsError otherwise."""
+    raw = text(env, name)
+    if not raw:
+        return default
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        value = None
+    if value is None or value != value or not minimum <= value <= maximum:
+        kind = "un entier" if integer else "un nombre"
+        raise SettingsError(f"{name} invalide (« {raw[:30]} ») : {kind} entre {minimum:g} "
+                            f"et {maximum:g} attendu.")
+    return value
+
+
+def port(env: Optional[Env], name: str, default: int) -> int:
+    return int(number(env, name, default, integer=True, minimum=1, maximum=65535))
+
+
+def flag(env: Optional[Env], name: str) -> bool:
+    """True for 1/oui/yes/true/on; False when empty or 0/non/no/false/off."""
+    raw = text(env, name).lower()
+    if raw in ("", "0", "non", "no", "false", "off"):
+        return False
+    if raw in ("1", "oui", "yes", "true", "on"):
+        return True
+    raise SettingsError(f"{name} invalide (« {raw[:30]} ») : 1 ou 0 attendu.")
+
+
+# --- sections -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str                 # AMPER_DATABASE_URL
+    connect_timeout: int     # AMPER_DB_CONNECT_TIMEOUT: seconds to reach PostgreSQL
+
+
+def database(env: Optional[Env] = None) -> DatabaseSettings:
+    url = text(env, "AMPER_DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE_PATH}")
+    if "://" not in url:
+        raise SettingsError(f"AMPER_DATABASE_URL invalide (« {url[:40]} ») : une adresse comme "
+                            "sqlite:///var/amper.db ou postgresql+psycopg2://… est attendue.")
+    return DatabaseSettings(url=url, connect_timeout=int(number(
+        env, "AMPER_DB_CONNECT_TIMEOUT", 5, integer=True, minimum=1, maximum=600)))
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    rasa_port: int           # AMPER_RASA_PORT (127.0.0.1 only)
+    actions_port: int        # AMPER_ACTIONS_PORT (127.0.0.1 only)
+    debug: bool              # AMPER_DEBUG: tracebacks instead of the French one-line error
+
+
+def servers(env: Optional[Env] = None) -> ServerSettings:
+    return ServerSettings(rasa_port=port(env, "AMPER_RASA_PORT", 5005),
+                          actions_port=port(env, "AMPER_ACTIONS_PORT", 5055),
+                          debug=flag(env, "AMPER_DEBUG"))
+
+
+def secret(env: Optional[Env] = None) -> str:
+    """AMPER_SECRET (HS256 key of the login tokens); "" when unset."""
+    value = text(env, "AMPER_SECRET")
+    if value and len(value) < 16:
+        raise SettingsError("AMPER_SECRET trop court : 16 caractères au moins (32 conseillés).")
+    return value
 
 
 @dataclass(frozen=True)
 class ContactSettings:
-    phone: str
-    email: str
+    phone: str               # AMPER_OFFICE_PHONE
+    email: str               # AMPER_OFFICE_EMAIL
 
     def sentence(self) -> str:
         """How to reach a person, as a French sentence (« appelez… ou écrivez à… »)."""
@@ -36,8 +127,39 @@ class ContactSettings:
         return " ou ".join(parts)
 
 
-def contact_settings() -> ContactSettings:
-    return ContactSettings(
-        phone=_env("AMPER_OFFICE_PHONE", "01 23 45 67 89"),
-        email=_env("AMPER_OFFICE_EMAIL", "contact@amper.example"),
-    )
+def contact_settings(env: Optional[Env] = None) -> ContactSettings:
+    return ContactSettings(phone=text(env, "AMPER_OFFICE_PHONE", "01 23 45 67 89"),
+                           email=text(env, "AMPER_OFFICE_EMAIL", "contact@amper.example"))
+
+
+@dataclass(frozen=True)
+class EncoderSettings:
+    threads: Optional[int]   # AMPER_ENCODER_THREADS; None = the caller's default
+    cache: str               # AMPER_EMBEDDING_CACHE; "" = no cache
+
+
+def encoder(env: Optional[Env] = None) -> EncoderSettings:
+    threads = int(number(env, "AMPER_ENCODER_THREADS", 0, integer=True, maximum=256)) or None
+    cache = _env(env).get("AMPER_EMBEDDING_CACHE", ".cache/embeddings").strip()
+    return EncoderSettings(threads=threads, cache=cache)
+
+
+#: The sections checked at start; the outbox's own sections add themselves (dispatch).
+SECTIONS: List[Callable[[Optional[Env]], object]] = [database, servers, secret, contact_settings,
+                                                     encoder]
+
+
+def check(env: Optional[Env] = None, sections: Sequence[Callable] = ()) -> List[str]:
+    """Every problem of the environment, as French sentences (empty: all usable)."""
+    problems = []
+    for section in [*SECTIONS, *sections]:
+        try:
+            section(env)
+        except SettingsError as error:
+            problems.append(error.message)
+    return problems
+
+
+def report(problems: Sequence[str]) -> str:
+    lines = "\n".join(f"  - {p}" for p in problems)
+    return f"Erreur de configuration (voir le tableau « Configuration » du README) :\n{lines}"

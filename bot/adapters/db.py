@@ -10,7 +10,6 @@ failing with "database is locked" when two deferred transactions both try to wri
 """
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import Dict, Optional
@@ -21,8 +20,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import QueuePool
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SQLITE_PATH = REPO_ROOT / "var" / "amper.db"
+from bot import settings
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 _engines: Dict[str, Engine] = {}
@@ -31,8 +30,7 @@ _lock = threading.Lock()
 
 def database_url() -> str:
     """The configured database URL (``AMPER_DATABASE_URL`` or the default SQLite file)."""
-    url = os.environ.get("AMPER_DATABASE_URL", "").strip()
-    return url or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    return settings.database().url
 
 
 def is_sqlite(url: str) -> bool:
@@ -75,7 +73,7 @@ def make_engine(url: Optional[str] = None) -> Engine:
         return engine
     connect_args = {}
     if parsed.get_backend_name() == "postgresql":
-        connect_args["connect_timeout"] = int(os.environ.get("AMPER_DB_CONNECT_TIMEOUT", "5"))
+        connect_args["connect_timeout"] = settings.database().connect_timeout
     kwargs = {}
     if parsed.get_driver_name() == "psycopg2":
         kwargs["executemany_mode"] = "values_plus_batch"  # fast bulk inserts and updates
@@ -99,11 +97,6 @@ def dispose_engine(url: str) -> None:
         engine.dispose()
 
 
-def dispose_engines() -> None:
-    with _lock:
-        for engine in _engines.values():
-            engine.dispose()
-        _engines.clear()
 
 
 def alembic_config(url: Optional[str] = None) -> Config:

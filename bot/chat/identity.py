@@ -8,12 +8,13 @@ bad signature, expired, missing or odd claims) means "not identified".
 """
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
 import jwt
+
+from bot import settings
 
 ALGORITHM = "HS256"
 SECRET_ENV = "AMPER_SECRET"
@@ -35,7 +36,7 @@ class Identity:
 
 
 def secret_from_env() -> str:
-    return os.environ.get(SECRET_ENV, "").strip()
+    return settings.secret()
 
 
 def _claim(payload: Mapping[str, Any], name: str) -> Optional[str]:

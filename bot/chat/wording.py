@@ -268,10 +268,6 @@ def change_recap(old: Intervention, new_start, new_end, decision_message: str) -
             f"{format_slot(new_start, new_end)}.")
 
 
-def time_words(value) -> str:
-    return format_time(value)
-
-
 # --- misunderstandings -----------------------------------------------------------------------
 
 EXPECTED = {

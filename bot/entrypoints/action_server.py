@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import zlib
 from typing import Any, Optional
 
@@ -27,6 +26,8 @@ from sanic import Sanic, response
 from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot import settings
 
 LOOPBACK = "127.0.0.1"
 MAX_INFLATED_BYTES = 50 * 1024 * 1024
@@ -107,9 +108,14 @@ def create_app(package: str = "actions") -> Sanic:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="AMPER action server (loopback only)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("AMPER_ACTIONS_PORT", 5055)))
+    parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--actions", default="actions")
     args = parser.parse_args(argv)
+    problems = settings.check()
+    if problems:
+        raise SystemExit(settings.report(problems))
+    if args.port is None:
+        args.port = settings.servers().actions_port
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app(args.actions)
     log.info("action server on http://%s:%d", LOOPBACK, args.port)

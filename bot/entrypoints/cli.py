@@ -25,6 +25,7 @@ from typing import Callable, List, Optional
 from bot.domain.fr_format import format_datetime, format_slot
 from bot.domain.model import KIND_LABELS_FR, REASON_LABELS_FR, STATUS_LABELS_FR, Request
 from bot.domain.errors import ServiceError, StoreUnavailable
+from bot import settings
 
 Registrar = Callable[[argparse._SubParsersAction], None]
 REGISTRARS: List[Registrar] = []
@@ -422,6 +423,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.database_url:
         os.environ["AMPER_DATABASE_URL"] = args.database_url
+    problems = settings.check()
+    if problems:
+        print(settings.report(problems), file=sys.stderr)
+        return 2
     try:
         status = args.func(args)
         return 0 if status is None else int(status)
@@ -437,7 +442,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as error:  # never a traceback for the user
-        if os.environ.get("AMPER_DEBUG"):
+        if settings.servers().debug:
             raise
         print(f"Erreur inattendue : {type(error).__name__}: {error} "
               "(relancez avec AMPER_DEBUG=1 pour le détail).", file=sys.stderr)

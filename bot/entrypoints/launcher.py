@@ -21,6 +21,7 @@ from typing import Dict, List, Optional
 import yaml
 
 from bot.entrypoints.rasa_server import RASA_ENV, TELEMETRY
+from bot import settings
 from bot.settings import PROJECT_ROOT
 
 LOOPBACK = "127.0.0.1"
@@ -220,7 +221,7 @@ def _answers(url: str) -> bool:
 
 def local_secret(var_dir: Path = PROJECT_ROOT / "var") -> str:
     """AMPER_SECRET, or a random one kept in var/secret for local runs."""
-    secret = os.environ.get("AMPER_SECRET", "").strip()
+    secret = settings.secret()
     if secret:
         return secret
     path = var_dir / "secret"
@@ -277,13 +278,19 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("AMPER_RASA_PORT", 5005)))
-    parser.add_argument("--actions-port", type=int, default=int(os.environ.get("AMPER_ACTIONS_PORT", 5055)))
+    parser.add_argument("--rasa-port", type=int, default=None)
+    parser.add_argument("--actions-port", type=int, default=None)
     parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "amper.tar.gz")
 
 
 def run(args: argparse.Namespace) -> int:
-    cfg = StackConfig(rasa_port=args.rasa_port, actions_port=args.actions_port, model=args.model,
+    problems = settings.check()
+    if problems:
+        print(settings.report(problems), file=sys.stderr)
+        return 2
+    ports = settings.servers()
+    cfg = StackConfig(rasa_port=args.rasa_port or ports.rasa_port,
+                      actions_port=args.actions_port or ports.actions_port, model=args.model,
                       env={"AMPER_SECRET": local_secret()})
     stack = Stack(cfg)
     stopping = {"flag": False}

@@ -26,6 +26,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
+from bot import settings
+
 USE = "use_multilingual_v3"
 E5 = "e5_small"
 DIMS: Dict[str, int] = {USE: 512, E5: 384}
@@ -41,8 +43,7 @@ def known(name: str) -> bool:
 
 
 def _threads(default: int) -> int:
-    value = os.environ.get("AMPER_ENCODER_THREADS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else default
+    return settings.encoder().threads or default
 
 
 def _load_use(threads: int) -> Callable[[List[str]], np.ndarray]:
@@ -166,5 +167,5 @@ class EmbeddingCache:
 
 def default_cache() -> Optional[EmbeddingCache]:
     """The training cache (``AMPER_EMBEDDING_CACHE``, default ``.cache/embeddings``; "" = none)."""
-    location = os.environ.get("AMPER_EMBEDDING_CACHE", ".cache/embeddings")
+    location = settings.encoder().cache
     return EmbeddingCache(Path(location)) if location else None

@@ -16,10 +16,10 @@ ROOT = Path(__file__).resolve().parents[2]
 #: layer -> the project layers it may import (besides itself)
 ALLOWED = {
     "bot.domain": set(),
-    "bot.adapters": {"bot.domain"},
-    "bot.service_layer": {"bot.domain", "bot.adapters"},
+    "bot.adapters": {"bot.domain", "bot.settings"},
+    "bot.service_layer": {"bot.domain", "bot.adapters", "bot.settings"},
     "bot.chat": {"bot.domain", "bot.service_layer", "bot.settings"},
-    "bot.nlu": {"bot.topics", "bot.clarify"},
+    "bot.nlu": {"bot.topics", "bot.clarify", "bot.settings"},
     "bot.topics": set(),
     "bot.clarify": {"bot.topics"},
     "bot.settings": set(),
