@@ -16,14 +16,11 @@ exit status 1 for a refused operation, 2 for usage errors, 3 when the store is u
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from typing import Callable, List, Optional
 
-from bot.domain.fr_format import format_datetime, format_slot
-from bot.domain.model import KIND_LABELS_FR, REASON_LABELS_FR, STATUS_LABELS_FR, Request
 from bot.domain.errors import ServiceError, StoreUnavailable
 from bot import settings
 
@@ -138,108 +135,6 @@ def _cmd_demo(args) -> int:
     return 0
 
 
-# --- requests --------------------------------------------------------------------------------
-
-@registrar
-def _register_requests(subparsers) -> None:
-    parser = subparsers.add_parser("requests", help="consulter et traiter les demandes")
-    sub = parser.add_subparsers(dest="requests_command", metavar="ACTION",
-                                parser_class=FrenchArgumentParser)
-    sub.required = True
-    ls = sub.add_parser("list", help="lister les demandes")
-    ls.add_argument("--json", action="store_true", help="sortie JSON (une liste d'objets)")
-    ls.add_argument("--sector", help="filtrer par secteur")
-    ls.add_argument("--status", help="received, forwarded, acknowledged, done ou refused")
-    ls.add_argument("--client", help="filtrer par numéro de client")
-    ls.add_argument("--kind", help="cancellation ou schedule_change")
-    ls.add_argument("--open", action="store_true", help="seulement les demandes en cours")
-    ls.set_defaults(func=_cmd_requests_list)
-    show = sub.add_parser("show", help="afficher une demande")
-    show.add_argument("reference", metavar="REFERENCE")
-    show.add_argument("--json", action="store_true")
-    show.set_defaults(func=_cmd_requests_show)
-    st = sub.add_parser("set-status", help="changer le statut d'une demande")
-    st.add_argument("reference", metavar="REFERENCE")
-    st.add_argument("status", metavar="STATUT",
-                    help="forwarded, acknowledged, done ou refused")
-    st.add_argument("--actor", required=True, help="identifiant de la personne qui traite")
-    st.add_argument("--note", help="remarque courte (jamais d'information médicale)")
-    st.set_defaults(func=_cmd_requests_set_status)
-
-
-def _cmd_requests_list(args) -> int:
-    from bot.service_layer import services
-
-    _ensure_schema()
-    found = services.list_requests(_uow(), sector=args.sector, status=args.status,
-                                   client_number=args.client, kind=args.kind, open_only=args.open)
-    if args.json:
-        data = [services.request_as_dict(r) for r in found]
-        for item in data:
-            item.pop("history", None)
-        print(json.dumps(data, ensure_ascii=False, indent=2))
-        return 0
-    if not found:
-        print("Aucune demande.")
-        return 0
-    for r in found:
-        print(f"{r.reference}  {KIND_LABELS_FR[r.kind]:<21} {STATUS_LABELS_FR[r.status]:<32} "
-              f"client {r.client_number:<8} {r.intervention_external_id:<16} "
-              f"{format_datetime(r.intervention_start)}  {_consequence(r)}")
-    return 0
-
-
-def _consequence(r: Request) -> str:
-    if r.exemption_pending:
-        return "non facturée si justificatif médical"
-    if r.billable is True:
-        return "facturée"
-    if r.billable is False:
-        return "gratuite"
-    return "hors délai" if r.out_of_notice else "dans les délais"
-
-
-def _cmd_requests_show(args) -> int:
-    from bot.service_layer import services
-
-    _ensure_schema()
-    r = services.get_request(_uow(), args.reference)
-    if args.json:
-        print(json.dumps(services.request_as_dict(r), ensure_ascii=False, indent=2))
-        return 0
-    lines = [
-        f"Demande {r.reference} — {KIND_LABELS_FR[r.kind]} ({STATUS_LABELS_FR[r.status]})",
-        f"Client : {r.client_name} (n° {r.client_number}), secteur {r.sector}",
-        f"Intervention : {r.intervention_external_id}, "
-        f"{format_slot(r.intervention_start, r.intervention_end)}"
-        + (f", {r.service}" if r.service else "") + (f", avec {r.caregiver}" if r.caregiver else ""),
-    ]
-    if r.new_start:
-        lines.append(f"Nouvel horaire demandé : {format_slot(r.new_start, r.new_end)}")
-    if r.reason:
-        lines.append(f"Motif : {REASON_LABELS_FR[r.reason]}")
-    lines.append(f"Décision : {r.decision_code} — {_consequence(r)} "
-                 f"(préavis : {r.notice_hours:g} h{', hors délai' if r.out_of_notice else ''})")
-    lines.append(f"Canal : {'site web' if r.channel.value == 'web' else 'téléphone'}, "
-                 f"par {r.actor}, le {format_datetime(r.created_at)}")
-    lines.append("Historique :")
-    for h in r.history:
-        note = f" — {h.note}" if h.note else ""
-        lines.append(f"  {format_datetime(h.at)} : {STATUS_LABELS_FR[h.to_status]} ({h.actor}){note}")
-    print("\n".join(lines))
-    return 0
-
-
-def _cmd_requests_set_status(args) -> int:
-    from bot.service_layer import services
-
-    _ensure_schema()
-    r = services.change_request_status(_uow(), args.reference, args.status, actor=args.actor,
-                                       note=args.note)
-    print(f"Demande {r.reference} : {STATUS_LABELS_FR[r.status]}.")
-    return 0
-
-
 # --- run / chat -------------------------------------------------------------------------------
 
 @registrar
@@ -254,155 +149,6 @@ def _register_run(subparsers) -> None:
     talk.set_defaults(func=chat.run)
 
 
-# --- forwarding to the sector offices: dispatch, outbox, sector -------------------------------
-
-def _setup_dispatch_logging() -> None:
-    import logging
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s [répartiteur] %(message)s",
-                                           "%Y-%m-%d %H:%M:%S"))
-    logger = logging.getLogger("amper.dispatch")
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-
-
-@registrar
-def _register_dispatch(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "dispatch", help="transmettre les demandes aux bureaux de secteur (e-mail, webhook)")
-    parser.add_argument("--once", action="store_true",
-                        help="envoyer ce qui est dû puis s'arrêter (code 1 si un envoi échoue)")
-    parser.set_defaults(func=_cmd_dispatch)
-
-
-def _cmd_dispatch(args) -> int:
-    from bot.service_layer.dispatch import run_dispatcher
-
-    _ensure_schema()
-    _setup_dispatch_logging()
-    report = run_dispatcher(once=args.once)
-    if args.once:
-        print(f"Envoi terminé : {report.summary_fr()}")
-        return 0 if report.ok else 1
-    return 0
-
-
-@registrar
-def _register_outbox(subparsers) -> None:
-    parser = subparsers.add_parser("outbox", help="file des messages à transmettre aux bureaux")
-    sub = parser.add_subparsers(dest="outbox_command", metavar="ACTION",
-                                parser_class=FrenchArgumentParser)
-    sub.required = True
-    ls = sub.add_parser("list", help="lister les messages (tentatives, erreur, prochain essai)")
-    ls.add_argument("--json", action="store_true", help="sortie JSON (une liste d'objets)")
-    ls.add_argument("--status", help="pending, sending, delivered ou dead")
-    ls.add_argument("--reference", help="seulement les messages d'une demande")
-    ls.add_argument("--limit", type=int, help="nombre maximal de messages")
-    ls.set_defaults(func=_cmd_outbox_list)
-    retry = sub.add_parser("retry", help="relancer un message abandonné (dead → pending)")
-    retry.add_argument("id", metavar="ID", nargs="?", type=int, help="numéro du message")
-    retry.add_argument("--all-dead", action="store_true", help="relancer tous les messages abandonnés")
-    retry.set_defaults(func=_cmd_outbox_retry)
-
-
-def _cmd_outbox_list(args) -> int:
-    from bot.service_layer import services
-
-    _ensure_schema()
-    found = services.list_outbox(_uow(), status=args.status, reference=args.reference,
-                                 limit=args.limit)
-    if args.json:
-        print(json.dumps([m.as_dict() for m in found], ensure_ascii=False, indent=2))
-        return 0
-    if not found:
-        print("Aucun message.")
-        return 0
-    for m in found:
-        label = services.OUTBOX_STATUS_LABELS_FR.get(m.status, m.status)
-        if m.status == "delivered" and m.delivered_at:
-            when = f"remis le {format_datetime(m.delivered_at)}"
-        elif m.status == "pending" and m.next_attempt_at:
-            when = f"prochain essai : {format_datetime(m.next_attempt_at)}"
-        elif m.status == "sending" and m.lease_until:
-            when = f"bail jusqu'à {format_datetime(m.lease_until)}"
-        else:
-            when = ""
-        line = (f"{m.id:>6}  {m.reference}  {m.channel:<7}  {label:<16}  "
-                f"tentatives : {m.attempts:<3} {when}")
-        print(line.rstrip())
-        if m.last_error and m.status != "delivered":
-            print(f"        dernière erreur : {m.last_error}")
-    return 0
-
-
-def _cmd_outbox_retry(args) -> int:
-    from bot.service_layer import services
-    from bot.domain.errors import InvalidInput
-
-    _ensure_schema()
-    if args.id is not None and args.all_dead:
-        raise InvalidInput("Indiquez un numéro de message ou --all-dead, pas les deux.")
-    count = services.retry_outbox(_uow(), args.id, all_dead=args.all_dead)
-    if args.all_dead:
-        print(f"{count} message(s) abandonné(s) remis en file d'envoi." if count
-              else "Aucun message abandonné.")
-    else:
-        print(f"Message n° {args.id} remis en file d'envoi : il partira au prochain passage "
-              "du répartiteur.")
-    return 0
-
-
-@registrar
-def _register_sector(subparsers) -> None:
-    parser = subparsers.add_parser("sector", help="coordonnées des bureaux de secteur")
-    sub = parser.add_subparsers(dest="sector_command", metavar="ACTION",
-                                parser_class=FrenchArgumentParser)
-    sub.required = True
-    st = sub.add_parser("set", help="créer ou modifier un secteur")
-    st.add_argument("name", metavar="NOM", help="nom du secteur (celui du planning)")
-    st.add_argument("--email", required=True, metavar="ADRESSE", help="e-mail du bureau")
-    st.add_argument("--phone", metavar="TEL", help="téléphone du bureau")
-    st.add_argument("--webhook", metavar="URL", help="adresse du webhook du bureau (facultatif)")
-    st.add_argument("--webhook-secret", metavar="SECRET",
-                    help="secret partagé pour signer le webhook (16 caractères au moins)")
-    st.set_defaults(func=_cmd_sector_set)
-    ls = sub.add_parser("list", help="lister les secteurs")
-    ls.set_defaults(func=_cmd_sector_list)
-
-
-def _cmd_sector_set(args) -> int:
-    from bot.service_layer import services
-
-    _ensure_schema()
-    sector = services.configure_sector(_uow(), args.name, office_email=args.email,
-                                       office_phone=args.phone, webhook_url=args.webhook,
-                                       webhook_secret=args.webhook_secret)
-    details = [f"e-mail {sector.office_email}"]
-    if sector.office_phone:
-        details.append(f"téléphone {sector.office_phone}")
-    if sector.webhook_url:
-        details.append(f"webhook {sector.webhook_url} (secret enregistré)")
-    print(f"Secteur « {sector.name} » enregistré : {', '.join(details)}.")
-    return 0
-
-
-def _cmd_sector_list(args) -> int:
-    from bot.service_layer import services
-
-    _ensure_schema()
-    sectors = services.list_sectors(_uow())
-    if not sectors:
-        print("Aucun secteur.")
-        return 0
-    for s in sectors:
-        email = s.office_email or "AUCUNE ADRESSE E-MAIL (les demandes attendent)"
-        hook = f", webhook {s.webhook_url}" if s.webhook_url else ""
-        print(f"{s.name} : {email}{hook}")
-    return 0
-
-
 # --- main ------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -413,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMANDE",
                                        parser_class=FrenchArgumentParser)
     subparsers.required = True
+    # the other modules' subcommands register when imported (requests first, as in --help)
+    from bot.entrypoints import cli_requests  # noqa: F401
+    from bot.entrypoints import cli_forwarding  # noqa: F401,E402
+
     for register in REGISTRARS:
         register(subparsers)
     return parser

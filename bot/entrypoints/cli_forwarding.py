@@ -1,0 +1,157 @@
+"""``amper dispatch``, ``amper outbox`` and ``amper sector``: forwarding to the sector offices."""
+from __future__ import annotations
+
+import json
+import sys
+
+from bot.domain.fr_format import format_datetime
+from bot.entrypoints.cli import FrenchArgumentParser, _ensure_schema, _uow, registrar
+
+
+# --- forwarding to the sector offices: dispatch, outbox, sector -------------------------------
+
+def _setup_dispatch_logging() -> None:
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s [répartiteur] %(message)s",
+                                           "%Y-%m-%d %H:%M:%S"))
+    logger = logging.getLogger("amper.dispatch")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+@registrar
+def _register_dispatch(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "dispatch", help="transmettre les demandes aux bureaux de secteur (e-mail, webhook)")
+    parser.add_argument("--once", action="store_true",
+                        help="envoyer ce qui est dû puis s'arrêter (code 1 si un envoi échoue)")
+    parser.set_defaults(func=_cmd_dispatch)
+
+
+def _cmd_dispatch(args) -> int:
+    from bot.service_layer.dispatch import run_dispatcher
+
+    _ensure_schema()
+    _setup_dispatch_logging()
+    report = run_dispatcher(once=args.once)
+    if args.once:
+        print(f"Envoi terminé : {report.summary_fr()}")
+        return 0 if report.ok else 1
+    return 0
+
+
+@registrar
+def _register_outbox(subparsers) -> None:
+    parser = subparsers.add_parser("outbox", help="file des messages à transmettre aux bureaux")
+    sub = parser.add_subparsers(dest="outbox_command", metavar="ACTION",
+                                parser_class=FrenchArgumentParser)
+    sub.required = True
+    ls = sub.add_parser("list", help="lister les messages (tentatives, erreur, prochain essai)")
+    ls.add_argument("--json", action="store_true", help="sortie JSON (une liste d'objets)")
+    ls.add_argument("--status", help="pending, sending, delivered ou dead")
+    ls.add_argument("--reference", help="seulement les messages d'une demande")
+    ls.add_argument("--limit", type=int, help="nombre maximal de messages")
+    ls.set_defaults(func=_cmd_outbox_list)
+    retry = sub.add_parser("retry", help="relancer un message abandonné (dead → pending)")
+    retry.add_argument("id", metavar="ID", nargs="?", type=int, help="numéro du message")
+    retry.add_argument("--all-dead", action="store_true", help="relancer tous les messages abandonnés")
+    retry.set_defaults(func=_cmd_outbox_retry)
+
+
+def _cmd_outbox_list(args) -> int:
+    from bot.service_layer import services
+
+    _ensure_schema()
+    found = services.list_outbox(_uow(), status=args.status, reference=args.reference,
+                                 limit=args.limit)
+    if args.json:
+        print(json.dumps([m.as_dict() for m in found], ensure_ascii=False, indent=2))
+        return 0
+    if not found:
+        print("Aucun message.")
+        return 0
+    for m in found:
+        label = services.OUTBOX_STATUS_LABELS_FR.get(m.status, m.status)
+        if m.status == "delivered" and m.delivered_at:
+            when = f"remis le {format_datetime(m.delivered_at)}"
+        elif m.status == "pending" and m.next_attempt_at:
+            when = f"prochain essai : {format_datetime(m.next_attempt_at)}"
+        elif m.status == "sending" and m.lease_until:
+            when = f"bail jusqu'à {format_datetime(m.lease_until)}"
+        else:
+            when = ""
+        line = (f"{m.id:>6}  {m.reference}  {m.channel:<7}  {label:<16}  "
+                f"tentatives : {m.attempts:<3} {when}")
+        print(line.rstrip())
+        if m.last_error and m.status != "delivered":
+            print(f"        dernière erreur : {m.last_error}")
+    return 0
+
+
+def _cmd_outbox_retry(args) -> int:
+    from bot.service_layer import services
+    from bot.domain.errors import InvalidInput
+
+    _ensure_schema()
+    if args.id is not None and args.all_dead:
+        raise InvalidInput("Indiquez un numéro de message ou --all-dead, pas les deux.")
+    count = services.retry_outbox(_uow(), args.id, all_dead=args.all_dead)
+    if args.all_dead:
+        print(f"{count} message(s) abandonné(s) remis en file d'envoi." if count
+              else "Aucun message abandonné.")
+    else:
+        print(f"Message n° {args.id} remis en file d'envoi : il partira au prochain passage "
+              "du répartiteur.")
+    return 0
+
+
+@registrar
+def _register_sector(subparsers) -> None:
+    parser = subparsers.add_parser("sector", help="coordonnées des bureaux de secteur")
+    sub = parser.add_subparsers(dest="sector_command", metavar="ACTION",
+                                parser_class=FrenchArgumentParser)
+    sub.required = True
+    st = sub.add_parser("set", help="créer ou modifier un secteur")
+    st.add_argument("name", metavar="NOM", help="nom du secteur (celui du planning)")
+    st.add_argument("--email", required=True, metavar="ADRESSE", help="e-mail du bureau")
+    st.add_argument("--phone", metavar="TEL", help="téléphone du bureau")
+    st.add_argument("--webhook", metavar="URL", help="adresse du webhook du bureau (facultatif)")
+    st.add_argument("--webhook-secret", metavar="SECRET",
+                    help="secret partagé pour signer le webhook (16 caractères au moins)")
+    st.set_defaults(func=_cmd_sector_set)
+    ls = sub.add_parser("list", help="lister les secteurs")
+    ls.set_defaults(func=_cmd_sector_list)
+
+
+def _cmd_sector_set(args) -> int:
+    from bot.service_layer import services
+
+    _ensure_schema()
+    sector = services.configure_sector(_uow(), args.name, office_email=args.email,
+                                       office_phone=args.phone, webhook_url=args.webhook,
+                                       webhook_secret=args.webhook_secret)
+    details = [f"e-mail {sector.office_email}"]
+    if sector.office_phone:
+        details.append(f"téléphone {sector.office_phone}")
+    if sector.webhook_url:
+        details.append(f"webhook {sector.webhook_url} (secret enregistré)")
+    print(f"Secteur « {sector.name} » enregistré : {', '.join(details)}.")
+    return 0
+
+
+def _cmd_sector_list(args) -> int:
+    from bot.service_layer import services
+
+    _ensure_schema()
+    sectors = services.list_sectors(_uow())
+    if not sectors:
+        print("Aucun secteur.")
+        return 0
+    for s in sectors:
+        email = s.office_email or "AUCUNE ADRESSE E-MAIL (les demandes attendent)"
+        hook = f", webhook {s.webhook_url}" if s.webhook_url else ""
+        print(f"{s.name} : {email}{hook}")
+    return 0
