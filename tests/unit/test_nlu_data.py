@@ -4,11 +4,13 @@ Pure YAML (no Rasa import, no model): fast enough for every test run.
 
 - every file parses, with the Rasa 3.x NLU shape (version "3.1", `nlu` list of
   `intent` / `examples` blocks, each example line starting with "- ");
+- the training data is organised by topic: data/nlu/faq/<topic>.yml holds all the
+  examples of faq/<topic>, and one file per group of other intents (basics.yml,
+  requests.yml, out_of_scope.yml, forms.yml); every intent lives in one file only;
 - the expected intents, and enough examples per intent, in training and held-out;
-- no duplicates inside the training data (every data/nlu/*.yml file, including
-  files owned by others such as forms.yml), and no held-out example equal to a
-  training example once normalised (lower-case, accents stripped, punctuation
-  and whitespace collapsed);
+- no duplicates inside the training data (every file under data/nlu), and no held-out
+  example equal to a training example once normalised (lower-case, accents stripped,
+  punctuation and whitespace collapsed);
 - every held-out intent exists in training.
 """
 
@@ -24,12 +26,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-TRAIN_FILES = {
-    "faq": ROOT / "data" / "nlu" / "faq.yml",
-    "requests": ROOT / "data" / "nlu" / "requests.yml",
-    "basics": ROOT / "data" / "nlu" / "basics.yml",
-    "out_of_scope": ROOT / "data" / "nlu" / "out_of_scope.yml",
-}
+NLU_DIR = ROOT / "data" / "nlu"
 HELDOUT_FILE = ROOT / "tests" / "nlu" / "heldout.yml"
 #: a second held-out set, written blind (its author saw neither the training data nor
 #: heldout.yml): FAQ topics and out-of-scope only
@@ -39,18 +36,19 @@ FRESH_HELDOUT_FILE = ROOT / "tests" / "nlu" / "heldout_fresh.yml"
 WEB_HELDOUT_FILE = ROOT / "tests" / "nlu" / "heldout_web.yml"
 HELDOUT_FILES = [HELDOUT_FILE, FRESH_HELDOUT_FILE, WEB_HELDOUT_FILE]
 
-FAQ_INTENTS = [
-    "faq/getting_started",
-    "faq/same_caregiver",
-    "faq/caregiver_absent",
-    "faq/client_absent",
-    "faq/direct_hiring",
-    "faq/change_schedule",
-    "faq/minimum_duration",
-    "faq/one_off_services",
-    "faq/payment_methods",
-    "faq/invoices",
+FAQ_TOPICS = [
+    "getting_started",
+    "same_caregiver",
+    "caregiver_absent",
+    "client_absent",
+    "direct_hiring",
+    "change_schedule",
+    "minimum_duration",
+    "one_off_services",
+    "payment_methods",
+    "invoices",
 ]
+FAQ_INTENTS = [f"faq/{topic}" for topic in FAQ_TOPICS]
 REQUEST_INTENTS = ["request_cancellation", "request_schedule_change"]
 BASIC_INTENTS = [
     "greet",
@@ -64,12 +62,18 @@ BASIC_INTENTS = [
 ]
 OOS_INTENTS = ["out_of_scope"]
 
+#: Every training file (path under data/nlu) and its intents: one file per FAQ topic, one
+#: per group of other intents.  An intent lives in one file only, so the order of its
+#: examples, which decides the cross-validation folds (bot.nlu.evaluation.folds), is the
+#: order in that file, whatever the order in which Rasa lists the files.
 EXPECTED_INTENTS_PER_FILE = {
-    "faq": FAQ_INTENTS,
-    "requests": REQUEST_INTENTS,
-    "basics": BASIC_INTENTS,
-    "out_of_scope": OOS_INTENTS,
+    **{f"faq/{topic}.yml": [f"faq/{topic}"] for topic in FAQ_TOPICS},
+    "requests.yml": [*REQUEST_INTENTS, "ask_request_status"],
+    "basics.yml": BASIC_INTENTS,
+    "out_of_scope.yml": OOS_INTENTS,
+    "forms.yml": ["inform"],
 }
+TRAIN_FILES = {name: NLU_DIR / name for name in EXPECTED_INTENTS_PER_FILE}
 
 # intent -> (minimum training examples, minimum held-out examples)
 MINIMUMS = {
@@ -143,23 +147,12 @@ def training_examples() -> dict[str, list[str]]:
 
 
 def all_training_examples() -> list[tuple[str, str, str]]:
-    """(file, intent, text) for every example of every data/nlu/*.yml file,
-    including files owned by others (e.g. forms.yml): duplicates and held-out
-    leaks are checked against the whole training data. Those other files are
-    read leniently (only their `intent` / `examples` items)."""
-    labelled = []
-    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
-        if path in TRAIN_FILES.values():
-            blocks = load_nlu_file(path)
-        else:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            blocks = tuple(
-                (item["intent"], tuple(_parse_examples(item["examples"], f"{path.name}/{item['intent']}")))
-                for item in data.get("nlu") or []
-                if isinstance(item, dict) and "intent" in item and isinstance(item.get("examples"), str)
-            )
-        labelled += [(path.name, intent, text) for intent, examples in blocks for text in examples]
-    return labelled
+    """(file, intent, text) for every example of every training file: duplicates and
+    held-out leaks are checked against the whole training data."""
+    return [(name, intent, text)
+            for name, path in TRAIN_FILES.items()
+            for intent, examples in load_nlu_file(path)
+            for text in examples]
 
 
 def heldout_examples(path: Path = HELDOUT_FILE) -> dict[str, list[str]]:
@@ -169,10 +162,28 @@ def heldout_examples(path: Path = HELDOUT_FILE) -> dict[str, list[str]]:
 # ---------------------------------------------------------------- shape
 
 
+def test_training_files_are_the_expected_ones():
+    """No stray file under data/nlu (Rasa would train on it: every file not hidden) and
+    none missing."""
+    found = sorted(p.relative_to(NLU_DIR).as_posix() for p in NLU_DIR.rglob("*")
+                   if p.is_file() and not any(part.startswith(".") for part in p.relative_to(NLU_DIR).parts))
+    assert found == sorted(TRAIN_FILES)
+
+
 @pytest.mark.parametrize("name", sorted(TRAIN_FILES))
 def test_training_file_has_expected_intents(name):
     intents = [intent for intent, _ in load_nlu_file(TRAIN_FILES[name])]
     assert sorted(intents) == sorted(EXPECTED_INTENTS_PER_FILE[name])
+
+
+def test_every_intent_lives_in_one_file():
+    assert sorted(training_examples()) == sorted(i for v in EXPECTED_INTENTS_PER_FILE.values() for i in v)
+
+
+def test_faq_topics_are_the_assistants():
+    from bot.topics import FAQ_TOPICS as TOPICS
+
+    assert FAQ_TOPICS == list(TOPICS)
 
 
 def test_heldout_covers_every_training_intent():
