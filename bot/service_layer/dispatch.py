@@ -22,6 +22,11 @@ A dispatcher killed during step 2 leaves the message ``sending`` with a lease th
 after ``lease`` seconds; any dispatcher then takes it again.  The receiver may thus get a
 message twice (never at the same time): the idempotency key (``Idempotency-Key`` header,
 e-mail ``Message-ID``) lets it drop the duplicate.
+
+This module is the loop; its settings and retry policy are in
+:mod:`bot.service_layer.dispatch_settings`, the report of a pass in
+:mod:`bot.service_layer.outbox_report`, the e-mail and webhook in
+:mod:`bot.adapters.notifications`.  The names callers use are importable from here.
 """
 from __future__ import annotations
 
@@ -32,101 +37,32 @@ import random
 import socket
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, List, Mapping, Optional
 
-from bot.domain.clock import PARIS
 from bot.adapters import notifications
 from bot.adapters.notifications import DeliveryError, NotificationConfigError, SmtpSettings
+from bot.domain.errors import StoreUnavailable
 from bot.domain.model import OutboxChannel, RequestStatus
-from bot.domain.errors import ServiceError, StoreUnavailable
+from bot.service_layer.dispatch_settings import (
+    DispatchConfigError, DispatchSettings, backoff_delay)
+from bot.service_layer.outbox_report import DispatchReport, seconds_fr
 from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+
+__all__ = ["Claimed", "DispatchConfigError", "DispatchReport", "DispatchSettings", "Dispatcher",
+           "backoff_delay", "run_dispatcher"]
 
 log = logging.getLogger("amper.dispatch")
 ACTOR = "répartiteur"
 CHANNEL_FR = {"email": "e-mail", "webhook": "webhook"}
 
 
-class DispatchConfigError(ServiceError):
-    code = "dispatch_config"
-
-
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-# --- settings ---------------------------------------------------------------------------------
-
-def _env_number(env: Mapping[str, str], name: str, default: float, *, integer: bool = False,
-                minimum: float = 0.0) -> float:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw) if integer else float(raw)
-    except ValueError:
-        value = None
-    if value is None or value != value or value < minimum or value > 10**7:
-        kind = "un entier" if integer else "un nombre"
-        raise DispatchConfigError(f"{name} invalide (« {raw[:30]} ») : {kind} ≥ {minimum:g} attendu.")
-    return value
-
-
-@dataclass(frozen=True)
-class DispatchSettings:
-    max_attempts: int = 10          # AMPER_OUTBOX_MAX_ATTEMPTS: then ``dead``
-    backoff_base: float = 30.0      # AMPER_OUTBOX_BACKOFF_BASE: delay after the 1st failure (s)
-    backoff_max: float = 3600.0     # AMPER_OUTBOX_BACKOFF_MAX: ceiling of the delay (s)
-    jitter: float = 0.5             # share of each delay drawn at random (0..1)
-    attempt_timeout: float = 30.0   # AMPER_OUTBOX_ATTEMPT_TIMEOUT: one delivery attempt (s)
-    lease: float = 0.0              # AMPER_OUTBOX_LEASE (s); 0 = 2 × timeout + 60
-    batch_size: int = 10            # AMPER_OUTBOX_BATCH: messages leased and sent together
-    poll_interval: float = 2.0      # AMPER_DISPATCH_POLL_INTERVAL: idle wait (s)
-    config_retry: float = 60.0      # AMPER_OUTBOX_CONFIG_RETRY: re-check of a missing setting (s)
-
-    @property
-    def lease_seconds(self) -> float:
-        return self.lease if self.lease > 0 else 2 * self.attempt_timeout + 60
-
-    @classmethod
-    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "DispatchSettings":
-        env = os.environ if env is None else env
-        d = cls()
-        settings = cls(
-            max_attempts=int(_env_number(env, "AMPER_OUTBOX_MAX_ATTEMPTS", d.max_attempts,
-                                         integer=True, minimum=1)),
-            backoff_base=_env_number(env, "AMPER_OUTBOX_BACKOFF_BASE", d.backoff_base),
-            backoff_max=_env_number(env, "AMPER_OUTBOX_BACKOFF_MAX", d.backoff_max),
-            jitter=min(1.0, _env_number(env, "AMPER_OUTBOX_JITTER", d.jitter)),
-            attempt_timeout=_env_number(env, "AMPER_OUTBOX_ATTEMPT_TIMEOUT", d.attempt_timeout,
-                                        minimum=0.1),
-            lease=_env_number(env, "AMPER_OUTBOX_LEASE", d.lease),
-            batch_size=int(_env_number(env, "AMPER_OUTBOX_BATCH", d.batch_size, integer=True,
-                                       minimum=1)),
-            poll_interval=_env_number(env, "AMPER_DISPATCH_POLL_INTERVAL", d.poll_interval,
-                                      minimum=0.01),
-            config_retry=_env_number(env, "AMPER_OUTBOX_CONFIG_RETRY", d.config_retry),
-        )
-        if settings.lease > 0 and settings.lease <= settings.attempt_timeout:
-            raise DispatchConfigError("AMPER_OUTBOX_LEASE doit dépasser "
-                                      "AMPER_OUTBOX_ATTEMPT_TIMEOUT (sinon un envoi en cours "
-                                      "pourrait être repris par un autre répartiteur).")
-        return settings
-
-
-def backoff_delay(attempts: int, settings: DispatchSettings,
-                  rng: Optional[random.Random] = None) -> float:
-    """Delay before the next try after ``attempts`` failed attempts: base × 2^(attempts-1),
-    capped at backoff_max; the last ``jitter`` share of it is random (spreads the retries
-    of many messages failing together)."""
-    rng = rng or random
-    delay = min(settings.backoff_max, settings.backoff_base * (2 ** min(max(attempts, 1) - 1, 40)))
-    fixed = delay * (1 - settings.jitter)
-    return fixed + rng.uniform(0, delay - fixed)
-
-
-# --- messages and reports -------------------------------------------------------------------
+# --- the messages ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Claimed:
@@ -148,29 +84,6 @@ class Claimed:
     @property
     def label(self) -> str:
         return f"message {self.id} ({self.reference}, {CHANNEL_FR.get(self.channel, self.channel)})"
-
-
-@dataclass
-class DispatchReport:
-    delivered: int = 0
-    failed: int = 0    # will be retried
-    dead: int = 0      # gave up: `amper outbox retry`
-    waiting: int = 0   # configuration missing
-    errors: List[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not (self.failed or self.dead or self.waiting)
-
-    @property
-    def total(self) -> int:
-        return self.delivered + self.failed + self.dead + self.waiting
-
-    def summary_fr(self) -> str:
-        if self.total == 0:
-            return "Aucun message à envoyer."
-        return (f"{self.delivered} message(s) remis, {self.failed} en échec (nouvel essai "
-                f"prévu), {self.dead} abandonné(s), {self.waiting} en attente de configuration.")
 
 
 # --- the dispatcher ---------------------------------------------------------------------------
@@ -264,7 +177,7 @@ class Dispatcher:
             delay = (next_at - now).total_seconds()
             log.warning("Échec de l'envoi du %s (tentative %d/%d) : %s — nouvel essai dans %s.",
                         message.label, attempts, self.settings.max_attempts, error,
-                        _seconds_fr(delay))
+                        seconds_fr(delay))
         return outcome
 
     # -- delivery --------------------------------------------------------------------------------
@@ -362,18 +275,6 @@ class Dispatcher:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
 
-    @staticmethod
-    def _count(report: DispatchReport, outcomes: List[str]) -> None:
-        for outcome in outcomes:
-            if outcome == "delivered":
-                report.delivered += 1
-            elif outcome == "dead":
-                report.dead += 1
-            elif outcome == "waiting":
-                report.waiting += 1
-            elif outcome == "failed":
-                report.failed += 1
-
     async def run_once(self, max_batches: int = 100_000) -> DispatchReport:
         """Deliver everything due when called (each message at most once), then return.
         StoreUnavailable propagates."""
@@ -384,7 +285,7 @@ class Dispatcher:
                 outcomes = await self._batch(cutoff)
                 if outcomes is None:
                     break
-                self._count(report, outcomes)
+                report.count(outcomes)
         return report
 
     async def run_forever(self, stop: asyncio.Event) -> DispatchReport:
@@ -410,10 +311,10 @@ class Dispatcher:
                     outcomes = None
                 except Exception:  # never die on an unexpected error: log it, wait, go on
                     log.exception("Erreur inattendue du répartiteur ; nouvel essai dans %s.",
-                                  _seconds_fr(self.settings.poll_interval * 5))
+                                  seconds_fr(self.settings.poll_interval * 5))
                     slow, outcomes = True, None
                 if outcomes:
-                    self._count(report, outcomes)
+                    report.count(outcomes)
                     continue
                 try:
                     await asyncio.wait_for(stop.wait(), self.settings.poll_interval
@@ -422,18 +323,6 @@ class Dispatcher:
                     pass
             log.info("Répartiteur arrêté proprement.")
         return report
-
-
-def _seconds_fr(seconds: float) -> str:
-    if seconds < 1:
-        return "moins d'une seconde"
-    if seconds < 10:
-        return f"{seconds:.1f} s".replace(".", ",")
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h".replace(".", ",")
 
 
 def run_dispatcher(url: Optional[str] = None, *, once: bool = False,
