@@ -5,9 +5,10 @@ Functions only assemble words; they decide nothing.
 from __future__ import annotations
 
 import json
+from datetime import time
 from typing import Dict, List, Optional
 
-from bot.domain.fr_format import format_date, format_slot, format_time
+from bot.domain.fr_format import format_date, format_slot, hour_words
 from bot.domain.model import Intervention
 from bot.domain.rules import Code
 from bot.settings import contact_settings
@@ -246,13 +247,23 @@ PART_OF_DAY_WORDS = {"morning": "le matin", "afternoon": "l'après-midi", "eveni
                      "night": "la nuit"}
 
 
-def ask_new_start(day_words: str, part_words: Optional[str] = None) -> str:
+def ask_new_day() -> str:
+    return "Quel jour souhaitez-vous ?"
+
+
+def please_clarify() -> str:
+    return "Pouvez-vous préciser ?"
+
+
+def ask_new_start(day_words: Optional[str], part_words: Optional[str] = None) -> str:
+    day_words = day_words or "jour choisi"
     if part_words:
         return f"À quelle heure {part_words}, le {day_words} ? (par exemple « 15 h 30 »)"
     return f"À quelle heure doit commencer l'intervention du {day_words} ? (par exemple « 15 h 30 »)"
 
 
-def ask_new_end(start_words: str) -> str:
+def ask_new_end(start: Optional[time]) -> str:
+    start_words = hour_words(start.hour, start.minute) if start else "l'heure choisie"
     return (f"Jusqu'à quelle heure, à partir de {start_words} ? Donnez l'heure de fin "
             "(« jusqu'à 11 h ») ou la durée (« une heure », « 1 h 30 »). "
             "Une intervention dure au moins 45 minutes.")

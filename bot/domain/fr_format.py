@@ -45,12 +45,15 @@ def format_date(value: datetime, with_year: bool = False) -> str:
     return text
 
 
+def hour_words(hours: int, minutes: int) -> str:
+    """'9 h', '15 h 30', '0 h 05': the one way an hour (or hours) is written."""
+    return f"{hours} h" if minutes == 0 else f"{hours} h {minutes:02d}"
+
+
 def format_time(value: datetime) -> str:
     """'9 h', '15 h 30', '0 h 05'."""
     d = to_paris(value)
-    if d.minute == 0:
-        return f"{d.hour} h"
-    return f"{d.hour} h {d.minute:02d}"
+    return hour_words(d.hour, d.minute)
 
 
 def format_datetime(value: datetime, with_year: bool = False) -> str:
@@ -78,9 +81,7 @@ def format_duration(value: timedelta) -> str:
         return "1 minute" if total_minutes == 1 else f"{total_minutes} minutes"
     days, rest = divmod(total_minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
-    hm = ""
-    if hours or minutes:
-        hm = f"{hours} h" if minutes == 0 else f"{hours} h {minutes:02d}"
+    hm = hour_words(hours, minutes) if hours or minutes else ""
     if days == 0:
         return hm
     day_text = "1 jour" if days == 1 else f"{days} jours"

@@ -33,19 +33,17 @@ def ask(kind: str, slot: str, turn: Turn, planning: Planning) -> Result:
     draft = Draft.from_slots(turn.slots)
     if slot == "new_date":
         if i is None:
-            res.say("Quel jour souhaitez-vous ?")
+            res.say(wording.ask_new_day())
         else:
             res.say(wording.ask_new_date(i), wording.same_day_button(i))
         return res
     if slot == "new_start_time":
         day = format_date(datetime.combine(draft.date, datetime.min.time(), tzinfo=turn.now.tzinfo)) \
-            if draft.date else "jour choisi"
+            if draft.date else None
         part = wording.PART_OF_DAY_WORDS.get(draft.part.value) if draft.part else None
         res.say(wording.ask_new_start(day, part))
         return res
     if slot == "new_end_time":
-        start_words = f"{draft.start.hour} h" if draft.start and draft.start.minute == 0 else \
-            (f"{draft.start.hour} h {draft.start.minute:02d}" if draft.start else "l'heure choisie")
         buttons: List[dict] = []
         if i is not None and draft.start is not None and draft.date is not None:
             start = datetime.combine(draft.date, draft.start, tzinfo=turn.now.tzinfo)
@@ -53,9 +51,9 @@ def ask(kind: str, slot: str, turn: Turn, planning: Planning) -> Result:
             if end.date() == start.date():
                 buttons = wording.same_duration_button(format_duration(old_duration(i)),
                                                        end.strftime("%H:%M"))
-        res.say(wording.ask_new_end(start_words), buttons)
+        res.say(wording.ask_new_end(draft.start), buttons)
         return res
-    res.say("Pouvez-vous préciser ?")
+    res.say(wording.please_clarify())
     return res
 
 
