@@ -1,12 +1,14 @@
 """Repository: every query of the booking store, returning domain objects.
 
-Works inside the unit of work's session/transaction; it never commits."""
+Implements the port :class:`bot.adapters.ports.AbstractRepository`.  Works inside the unit
+of work's session/transaction; it never commits."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional, Sequence
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -15,11 +17,17 @@ from bot.adapters.orm import (
     accounts, caregivers, clients, interventions, outbox, reference_counters, request_history,
     requests, sectors,
 )
+from bot.adapters.ports import AbstractRepository
+from bot.domain.errors import Conflict
 from bot.domain.model import (
     Account, Channel, InterventionStatus, Intervention, OPEN_STATUSES, OutboxChannel,
     OutboxStatus, ReasonCategory, Request, RequestHistoryEntry, RequestKind, RequestStatus,
     Role, Sector,
 )
+
+#: ``last_error`` of a message whose lease expired at its last allowed attempt.
+INTERRUPTED_AT_LAST_ATTEMPT = ("envoi interrompu (répartiteur arrêté pendant l'envoi) "
+                               "à la dernière tentative autorisée.")
 
 
 def _intervention_from_row(row) -> Intervention:
@@ -37,9 +45,17 @@ def _sector_from_row(row) -> Sector:
                   webhook_secret=row.webhook_secret)
 
 
-class SqlAlchemyRepository:
+class SqlAlchemyRepository(AbstractRepository):
     def __init__(self, session: Session):
         self.session = session
+
+    def _insert_unique(self, stmt):
+        """An INSERT; the database refusing the row (a uniqueness rule, in practice: often
+        a concurrent transaction's) is raised as Conflict."""
+        try:
+            return self.session.execute(stmt)
+        except IntegrityError as error:
+            raise Conflict() from error
 
     @property
     def dialect(self) -> str:
@@ -59,7 +75,6 @@ class SqlAlchemyRepository:
         return [_sector_from_row(r) for r in rows]
 
     def upsert_sector(self, name: str, values: Dict[str, Any]) -> Sector:
-        """Create the sector or update the given fields (None values are left unchanged)."""
         values = {k: v for k, v in values.items() if v is not None}
         stmt = self._insert(sectors).values(name=name, **values)
         if values:
@@ -115,6 +130,13 @@ class SqlAlchemyRepository:
     def set_intervention_status(self, intervention_id: int, status: InterventionStatus) -> None:
         self.session.execute(update(interventions).where(interventions.c.id == intervention_id)
                              .values(status=status.value))
+
+    def count_interventions(self) -> int:
+        return self.count(interventions)
+
+    def apply_planning_rows(self, rows, progress: bool = False):
+        from bot.adapters.planning_import import apply_rows  # csv/tqdm: only when importing
+        return apply_rows(self.session, rows, progress=progress)
 
     # --- requests -------------------------------------------------------------------------
     def _request_select(self):
@@ -211,7 +233,7 @@ class SqlAlchemyRepository:
         return f"AMP-{year}-{value:06d}"
 
     def add_request(self, **values) -> int:
-        result = self.session.execute(requests.insert().values(**values))
+        result = self._insert_unique(requests.insert().values(**values))
         return result.inserted_primary_key[0]
 
     def update_request_status(self, request_id: int, status: RequestStatus, now: datetime) -> None:
@@ -233,7 +255,7 @@ class SqlAlchemyRepository:
     # --- outbox -------------------------------------------------------------------------
     def add_outbox(self, request_id: int, channel: OutboxChannel, payload: Dict[str, Any],
                    now: datetime, idempotency_key: str) -> None:
-        self.session.execute(outbox.insert().values(
+        self._insert_unique(outbox.insert().values(
             request_id=request_id, channel=channel.value, payload=payload,
             status=OutboxStatus.PENDING.value, attempts=0, next_attempt_at=now,
             idempotency_key=idempotency_key, created_at=now))
@@ -256,15 +278,10 @@ class SqlAlchemyRepository:
 
     def claim_outbox(self, *, now: datetime, due_before: datetime, owner: str,
                      lease_until: datetime, limit: int, max_attempts: int) -> List[Any]:
-        """Lease up to ``limit`` due messages to ``owner`` (status ``sending``, attempts + 1).
-
-        Due = pending with ``next_attempt_at <= due_before``, or ``sending`` whose lease
-        expired (its dispatcher died mid-delivery).  The candidate rows are locked with
-        ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (concurrent claimers take other rows);
-        SQLite transactions start with BEGIN IMMEDIATE, so the whole claim is serialised.
-        The UPDATE re-checks the condition, so a row is never leased twice.  Expired leases
-        that already used every attempt become ``dead``.  Returns the leased rows with their
-        request reference and the sector's *current* addresses."""
+        """As the port says.  The candidate rows are locked with ``FOR UPDATE SKIP LOCKED``
+        on PostgreSQL (concurrent claimers take other rows); SQLite transactions start with
+        BEGIN IMMEDIATE, so the whole claim is serialised.  The UPDATE re-checks the
+        condition, so a row is never leased twice."""
         expired = and_(outbox.c.status == OutboxStatus.SENDING.value, outbox.c.lease_until < now)
         exhausted = self.session.execute(
             select(outbox.c.id).where(expired, outbox.c.attempts >= max_attempts)
@@ -273,8 +290,7 @@ class SqlAlchemyRepository:
             self.session.execute(
                 update(outbox).where(outbox.c.id.in_(exhausted), expired)
                 .values(status=OutboxStatus.DEAD.value, lease_owner=None, lease_until=None,
-                        last_error="envoi interrompu (répartiteur arrêté pendant l'envoi) "
-                                   "à la dernière tentative autorisée."))
+                        last_error=INTERRUPTED_AT_LAST_ATTEMPT))
         due = or_(
             and_(outbox.c.status == OutboxStatus.PENDING.value,
                  outbox.c.next_attempt_at <= due_before),
@@ -295,7 +311,6 @@ class SqlAlchemyRepository:
             .order_by(outbox.c.id)).all()
 
     def outbox_delivered(self, message_id: int, now: datetime) -> bool:
-        """Record a delivery.  Whatever the lease says, a delivered message is delivered."""
         result = self.session.execute(
             update(outbox).where(outbox.c.id == message_id,
                                  outbox.c.status != OutboxStatus.DELIVERED.value)
@@ -305,8 +320,6 @@ class SqlAlchemyRepository:
 
     def outbox_failed(self, message_id: int, owner: str, *, error: str,
                       next_attempt_at: datetime, dead: bool, count_attempt: bool = True) -> bool:
-        """Record a failed attempt, only if ``owner`` still holds the lease.  With
-        ``count_attempt=False`` (configuration missing) the attempt is given back."""
         values: Dict[str, Any] = dict(
             status=(OutboxStatus.DEAD if dead else OutboxStatus.PENDING).value,
             last_error=error[:2000], next_attempt_at=next_attempt_at, lease_owner=None,
@@ -328,7 +341,6 @@ class SqlAlchemyRepository:
 
     def update_request_status_if(self, request_id: int, from_status: RequestStatus,
                                  to_status: RequestStatus, now: datetime) -> bool:
-        """Conditional status change (no lost update against a concurrent office action)."""
         result = self.session.execute(
             update(requests).where(requests.c.id == request_id,
                                    requests.c.status == from_status.value)
@@ -338,7 +350,6 @@ class SqlAlchemyRepository:
     def list_outbox(self, *, status: Optional[str] = None, reference: Optional[str] = None,
                     references: Optional[Sequence[str]] = None,
                     message_id: Optional[int] = None, limit: Optional[int] = None) -> List[Any]:
-        """Outbox rows, oldest first; ``references`` reads several requests' rows at once."""
         stmt = self._outbox_select()
         if status:
             stmt = stmt.where(outbox.c.status == status)
@@ -355,7 +366,6 @@ class SqlAlchemyRepository:
 
     def requeue_outbox(self, *, now: datetime, message_id: Optional[int] = None,
                        statuses=(OutboxStatus.DEAD,), reset_attempts: bool = True) -> int:
-        """dead (or the given statuses) → pending, due now.  Returns the number of rows."""
         values: Dict[str, Any] = dict(status=OutboxStatus.PENDING.value, next_attempt_at=now,
                                       lease_owner=None, lease_until=None)
         if reset_attempts:
@@ -376,7 +386,6 @@ class SqlAlchemyRepository:
                              .on_conflict_do_update(index_elements=["login"], set_=values))
 
     def get_account(self, login: str):
-        """(Account, password hash) or None."""
         row = self.session.execute(
             select(accounts, clients.c.number.label("client_number"))
             .select_from(accounts).outerjoin(clients, clients.c.id == accounts.c.client_id)

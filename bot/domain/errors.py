@@ -104,3 +104,12 @@ class PlanningImportError(ServiceError):
         if len(errors) > len(shown):
             lines.append(f"  … et {len(errors) - len(shown)} autre(s) erreur(s).")
         super().__init__("\n".join(lines))
+
+
+class Conflict(ServiceError):
+    """The store refused a write that breaks a uniqueness rule (same idempotency key, a
+    second open request for one intervention and kind, a reference taken...): usually a
+    concurrent transaction got there first.  Raised by the repository, never shown as is:
+    the services look again at what is stored and answer from that."""
+
+    code = "conflict"

@@ -236,18 +236,16 @@ def local_secret(var_dir: Path = PROJECT_ROOT / "var") -> str:
 
 def _prepare_store() -> Optional[str]:
     """Migrates the booking store; loads the demo planning into an empty one."""
-    from sqlalchemy import func, select
-
-    from bot.adapters import db, orm
+    from bot.adapters import db
+    from bot.service_layer import services
     from bot.service_layer.demo import load_demo_data
     from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
     db.upgrade()
-    with db.make_engine().connect() as conn:
-        count = conn.execute(select(func.count()).select_from(orm.interventions)).scalar()
-    if count:
+    uow = SqlAlchemyUnitOfWork()
+    if not services.store_is_empty(uow):
         return None
-    summary = load_demo_data(SqlAlchemyUnitOfWork())
+    summary = load_demo_data(uow)
     return (f"Base vide : planning de démonstration chargé ({summary.interventions} interventions, "
             f"clients 1001 à {1000 + summary.clients}).")
 

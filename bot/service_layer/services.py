@@ -1,16 +1,15 @@
 """Use cases of the booking store.  Entry points for the chat actions, the web gateway,
 the CLI and the dispatcher.
 
-Every function takes a unit of work (``SqlAlchemyUnitOfWork()``) and runs one transaction
-per write.  Errors are :class:`bot.domain.errors.ServiceError` subclasses carrying a
+Every function takes a unit of work (``SqlAlchemyUnitOfWork()``, or any
+:class:`~bot.service_layer.unit_of_work.AbstractUnitOfWork`) and runs one transaction per
+write; the store is reached only through the repository port (``uow.repo``).  Errors are :class:`bot.domain.errors.ServiceError` subclasses carrying a
 French ``message`` that can be shown as is (see docs/rules.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
-
-from sqlalchemy.exc import IntegrityError
 
 from bot.domain.clock import PARIS
 from bot.domain import rules
@@ -23,7 +22,7 @@ from bot.domain.model import (
 from bot.domain.passwords import hash_password, verify_password
 from bot.domain.rules import Decision
 from bot.domain.errors import (
-    AlreadyRequested, InterventionNotFound, InvalidInput, InvalidTransition,
+    AlreadyRequested, Conflict, InterventionNotFound, InvalidInput, InvalidTransition,
     OutOfNoticeNotConfirmed, RequestNotFound, RuleRefused, ServiceError,
 )
 
@@ -305,8 +304,8 @@ def _create_all(uow, kind: RequestKind, client_number, items: Sequence[Tuple[str
                 if new:
                     uow.commit()
                 return results
-        except IntegrityError:
-            # Lost a race against a concurrent transaction: the database constraint held.
+        except Conflict:
+            # Lost a race against a concurrent transaction: the store's constraint held.
             with uow:
                 replays = [key and _replay(uow, key, kind, client_number, intervention_id)
                            for intervention_id, key in items]
@@ -469,18 +468,6 @@ def change_request_status(uow, reference: str, new_status, *, actor: str,
         return updated
 
 
-def mark_forwarded(uow, reference: str, *, actor: str = "dispatcher",
-                   now: Optional[datetime] = None) -> Request:
-    """received → forwarded; a no-op if the request is already further along."""
-    request = get_request(uow, reference)
-    if request.status != RequestStatus.RECEIVED:
-        return request
-    try:
-        return change_request_status(uow, reference, RequestStatus.FORWARDED, actor=actor, now=now)
-    except InvalidTransition:
-        return get_request(uow, reference)
-
-
 # --- sectors and accounts ---------------------------------------------------------------------
 
 def set_sector(uow, name: str, *, office_email: Optional[str] = None,
@@ -539,17 +526,15 @@ def authenticate(uow, login: str, password: str) -> Optional[Account]:
 def import_planning(uow, source, *, progress: bool = False):
     """Validate the whole CSV file (PlanningImportError listing every faulty line, nothing
     applied), then upsert it in one transaction.  Returns an ImportReport."""
-    from bot.adapters.planning_import import apply_rows, read_planning
+    from bot.adapters.planning_import import read_planning
 
     rows = read_planning(source, progress=progress)
     return import_rows(uow, rows, progress=progress)
 
 
 def import_rows(uow, rows, *, progress: bool = False):
-    from bot.adapters.planning_import import apply_rows
-
     with uow:
-        report = apply_rows(uow.session, rows, progress=progress)
+        report = uow.repo.apply_planning_rows(rows, progress=progress)
         uow.commit()
         return report
 
@@ -737,6 +722,12 @@ def configure_sector(uow, name: str, *, office_email: str, office_phone: Optiona
 def list_sectors(uow) -> List[Sector]:
     with uow:
         return uow.repo.list_sectors()
+
+
+def store_is_empty(uow) -> bool:
+    """True while no planning was ever imported (the launcher then loads the demo)."""
+    with uow:
+        return uow.repo.count_interventions() == 0
 
 
 # --- what a client may be told about their requests ("où en est ma demande ?") ----------

@@ -9,17 +9,23 @@ Leaving the block without commit, or on any exception, rolls back.  Connection f
 (and a SQLite database that stays locked) are raised as
 :class:`bot.domain.errors.StoreUnavailable`.  A UoW instance is not thread-safe:
 use one per thread/task (they are cheap).
+
+The services know only :class:`AbstractUnitOfWork` and the repository port
+(:class:`bot.adapters.ports.AbstractRepository`); ``tests.fakes.FakeUnitOfWork`` is the
+in-memory one.
 """
 from __future__ import annotations
 
+import abc
 from typing import Callable, Optional
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.adapters import db
+from bot.adapters.ports import AbstractRepository
 from bot.adapters.repository import SqlAlchemyRepository
-from bot.domain.errors import StoreUnavailable
+from bot.domain.errors import Conflict, StoreUnavailable
 
 
 def is_unavailable(error: BaseException) -> bool:
@@ -28,7 +34,28 @@ def is_unavailable(error: BaseException) -> bool:
     return isinstance(error, sa_exc.DBAPIError) and bool(error.connection_invalidated)
 
 
-class SqlAlchemyUnitOfWork:
+class AbstractUnitOfWork(abc.ABC):
+    """One transaction per ``with`` block, on ``repo``: rolled back on leaving the block
+    unless committed (a rollback after a commit undoes nothing)."""
+
+    repo: Optional[AbstractRepository] = None
+
+    def __enter__(self) -> "AbstractUnitOfWork":
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.rollback()
+        return False
+
+    @abc.abstractmethod
+    def commit(self) -> None:
+        """Make the block's writes durable; Conflict if the store refuses them."""
+
+    @abc.abstractmethod
+    def rollback(self) -> None: ...
+
+
+class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     def __init__(self, url: Optional[str] = None,
                  session_factory: Optional[Callable[[], Session]] = None):
         self.url = url or db.database_url()
@@ -69,7 +96,10 @@ class SqlAlchemyUnitOfWork:
         return self.session.connection()
 
     def commit(self) -> None:
-        self.session.commit()
+        try:
+            self.session.commit()
+        except sa_exc.IntegrityError as error:  # a deferred constraint
+            raise Conflict() from error
 
     def rollback(self) -> None:
         self.session.rollback()

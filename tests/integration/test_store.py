@@ -143,8 +143,10 @@ def test_schedule_change(seeded, uow):
 
 def test_status_transitions_and_history(seeded, uow):
     ref = cancel(uow).reference
-    services.mark_forwarded(uow, ref, now=NOW + timedelta(minutes=1))
-    services.mark_forwarded(uow, ref, now=NOW + timedelta(minutes=2))  # no-op
+    services.change_request_status(uow, ref, "forwarded", actor="dispatcher",
+                                   now=NOW + timedelta(minutes=1))
+    services.change_request_status(uow, ref, "forwarded", actor="dispatcher",
+                                   now=NOW + timedelta(minutes=2))  # no-op
     services.change_request_status(uow, ref, "acknowledged", actor="bureau.nord",
                                    now=NOW + timedelta(hours=1))
     req = services.change_request_status(uow, ref, "done", actor="bureau.nord",
