@@ -1,6 +1,7 @@
 """Golden phrases and properties of the French date/time parser."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
@@ -450,3 +451,151 @@ def test_two_weekday_dates_keep_both_without_a_mismatch():
     # a single weekday still picks among the dates, and a wrong one is still flagged
     assert parse_when("jeudi, le 5 ou le 6 mars", now).dates == (date(2026, 3, 5),)
     assert Ambiguity.WEEKDAY_MISMATCH in parse_when("mardi 4 mars", now).ambiguities
+
+
+# ---------------------------------------------------------------------------
+# the lexicon: every word of every table is read by the grammar and gives its value
+# ---------------------------------------------------------------------------
+
+from bot.domain.dates import lexicon as lx  # noqa: E402
+from bot.domain.dates.scan import Mark, Piece, Scan  # noqa: E402
+
+NEXT_THURSDAY = D(2026, 4, 16)  # NOW is Wednesday 15 April 2026, 10:00
+
+
+def _in_minutes(minutes: int) -> tuple:
+    return (T((10 * 60 + minutes) // 60 % 24, minutes % 60),)
+
+
+def _lexicon_cases() -> list:
+    """(phrase, When attribute, expected value), one or more per word of each table."""
+    cases: list = []
+    add = cases.append
+    for word, n in lx.NUMBERS.items():
+        case = (f"dans {word} jours", "dates", (NOW.date() + timedelta(days=n),))
+        if word.endswith(" sept"):  # known bug: "dix sept" is read as "dix" + "sept" (September)
+            bug = pytest.mark.xfail(strict=True, reason="dix + sept(embre)")
+            case = pytest.param(*case, marks=bug)
+        add(case)
+    for word in lx.FIRST_DAY:
+        add((f"le {word} mai", "dates", (D(2026, 5, 1),)))
+    for word, wd in {**lx.WEEKDAYS, **lx.WEEKDAY_ABBREVIATIONS}.items():
+        first = NOW.date() + timedelta(days=(wd - 2) % 7 or 7)
+        add((f"{word} 15h", "dates", (NOW.date(), first) if wd == NOW.weekday() else (first,)))
+    for word, month in lx.MONTHS.items():
+        add((f"le 3 {word} 2027", "dates", (D(2027, month, 3),)))
+    for word in lx.DAY_ARTICLES:
+        add((f"{word} 20", "dates", (D(2026, 4, 20),)))
+    for word in lx.DEMONSTRATIVES:
+        add((f"{word} mercredi", "dates", (NOW.date(),)))
+    for word, hint in lx.WEEKDAY_HINTS.items():
+        day = NEXT_THURSDAY + timedelta(weeks=hint.weeks)
+        both = (day, day + timedelta(days=7)) if hint.may_be_next_week else (day,)
+        add((f"jeudi {word}", "dates", both))
+    for word, said in lx.RELATIVE_DAYS.items():
+        add((word, "dates", (NOW.date() + timedelta(days=said.offset),)))
+        add((word, "part_of_day", said.part))
+        add((word, "start_times", (T(said.hour),) if said.hour is not None else ()))
+    for word, sign in lx.DELAY_DIRECTIONS.items():
+        for unit_word, unit in lx.CALENDAR_UNITS.items():
+            if unit is not lx.CalendarUnit.MONTH:
+                days = 2 * sign * (7 if unit is lx.CalendarUnit.WEEK else 1)
+                add((f"{word} 2 {unit_word}", "dates", (NOW.date() + timedelta(days=days),)))
+    add(("dans 2 mois", "dates", (D(2026, 6, 15),)))
+    for word, period in lx.PERIODS.items():
+        add((word, "period", p(next(w for w, k in lx.PERIODS.items() if k is period)).period))
+        add((word, "ambiguities", (Ambiguity.PERIOD_WITHOUT_DAY,)))
+    for word in lx.PERIOD_LINKS:
+        add((f"mardi {word} la semaine prochaine", "dates", (D(2026, 4, 21),)))
+    for word in lx.REFERENCE_ARTICLES:
+        for ref, offset in lx.REFERENCE_DAYS.items():
+            add((f"{word} {ref}", "reference_day_offset", offset))
+    for word in lx.SAME_TIME:
+        add((f"a la {word}", "same_time", True))
+    for part, (words, leads) in lx.PARTS_OF_DAY.items():
+        for word in words:
+            add((f"jeudi {word}", "part_of_day", part))
+            for lead in leads:
+                add((f"jeudi {lead} {word}", "part_of_day", part))
+    for word, minutes in lx.TIME_UNITS.items():
+        add((f"dans 2 {word}", "start_times", _in_minutes(2 * minutes)))
+    for word, minutes in lx.DELAY_COUNTS.items():
+        add((f"dans {word} heure", "start_times", _in_minutes(minutes)))
+    for word, hour in lx.NAMED_HOURS.items():
+        add((f"a {word}", "start_times", (T(hour),)))
+    for word, minutes in lx.MINUTE_WORDS.items():
+        add((f"a 10 h {word}", "start_times", (T(10 + minutes // 60, minutes % 60),)))
+        add((f"midi {word}", "start_times", (T(12 + minutes // 60, minutes % 60),)))
+    for n in lx.NOON_MINUTE_NUMBERS:
+        word = next(w for w, v in lx.NUMBERS.items() if v == n)
+        add((f"midi {word}", "start_times", (T(12, n),)))
+    for word, minutes in lx.FRACTIONS_OF_HOUR.items():
+        add((word, "duration", timedelta(minutes=minutes)))
+    for word, sign in lx.SHIFT_DIRECTIONS.items():
+        add((f"45 minutes plus {word}", "shift", timedelta(minutes=45 * sign)))
+    for word, opener in lx.RANGE_JOINERS.items():
+        add((f"{opener or 'de'} 9h {word} 10h", "end_times", (T(10),)))
+    for word in lx.RANGE_OPENERS:
+        add((f"{word} 9h a 10h", "start_times", (T(9),)))
+    for word in lx.END_CUES:
+        add((f"{word} 11h", "end_times", (T(11),)))
+    # "jusqu'à 2 h" is an end (END_CUES); "de 2 h", "pour 2 h" are durations (hour up to 3)
+    for word in lx.TIME_CUES - {"jusqua", "de", "pour"}:
+        add((f"{word} 2h", "start_times", (T(2), T(14))))
+    for word in lx.DURATION_CUES:
+        add((f"{word} 9h", "duration", timedelta(hours=9)))
+    for word in lx.YEARS:
+        add((f"le 12 {word}", "dates", ()))
+    return cases
+
+
+@pytest.mark.parametrize("text,attribute,expected", _lexicon_cases(), ids=lambda v: str(v)[:40])
+def test_every_lexicon_word_is_read_and_gives_its_value(text, attribute, expected):
+    assert getattr(p(text), attribute) == expected
+
+
+def test_month_and_weekday_words_are_forms_of_the_right_name():
+    # independent of the tables: the names as the assistant writes them (bot.domain.fr_format)
+    from bot.domain.fr_format import DAYS, MONTHS as MONTH_NAMES
+    for word, month in lx.MONTHS.items():
+        assert normalise(MONTH_NAMES[month - 1]).startswith(word), word
+    for word, wd in {**lx.WEEKDAYS, **lx.WEEKDAY_ABBREVIATIONS}.items():
+        assert DAYS[wd].startswith(word), word
+    some = ("seize", "quarante deux", "cinquante neuf")
+    assert [lx.NUMBERS[w] for w in some] == [16, 42, 59]
+
+
+@pytest.mark.parametrize("canonical,variant", [
+    (canonical, variant) for canonical, variants in lx.SPELLINGS.items() for variant in variants
+])
+def test_every_spelling_variant_becomes_its_canonical_form(canonical, variant):
+    assert normalise(f"x {variant} x") == normalise(f"x {canonical} x")
+    assert variant != canonical
+
+
+def test_forms_that_agree_since_the_word_lists_are_shared():
+    # the old grammar had one unit and one minute word missing from a second copy of the list
+    assert p("dans 10 mins").start_times == p("dans 10 min").start_times == (T(10, 10),)
+    assert p("midi moins quart").start_times == p("midi moins le quart").start_times == (T(11, 45),)
+
+
+# ---------------------------------------------------------------------------
+# the scan: masked text and the pieces beside it
+# ---------------------------------------------------------------------------
+
+def test_scan_keeps_one_piece_per_mask_in_text_order():
+    scan = Scan("a b c d")
+    scan.take(re.compile(r"\bc\b"), lambda m: Piece(Mark.DURATION, 3))
+    scan.take(re.compile(r"\ba\b"), lambda m: Piece(Mark.DATE))
+    scan.take(re.compile(r"\bd\b"), lambda m: None)  # None leaves the text
+    assert scan.text.split() == ["DATE", "b", "DUR", "d"]
+    assert [piece for piece, _ in scan.masks()] == [Piece(Mark.DATE), Piece(Mark.DURATION, 3)]
+    assert scan.mark_before(scan.text.index("b")) is Mark.DATE
+    assert scan.mark_after(scan.text.index("b") + 1) is Mark.DURATION
+    assert scan.mark_before(scan.text.index("d")) is Mark.DURATION
+
+
+def test_the_last_shift_said_wins_whichever_pass_found_its_duration():
+    # "une heure" is found by the hours pass, "30 minutes" earlier by the minutes pass
+    assert p("une heure plus tard, enfin non, 30 minutes plus tôt").shift == timedelta(minutes=-30)
+    assert p("30 minutes plus tôt, enfin non, une heure plus tard").shift == timedelta(hours=1)
