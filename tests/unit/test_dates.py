@@ -454,6 +454,78 @@ def test_two_weekday_dates_keep_both_without_a_mismatch():
 
 
 # ---------------------------------------------------------------------------
+# numbers in words are read whole: "dix sept" is 17, never "dix" then "sept" (September)
+# ---------------------------------------------------------------------------
+
+COMPOUND_NUMBERS = [
+    # text, dates, start times (NOW: Wednesday 15 April 2026, 10:00)
+    ("à dix-sept heures", (), (T(17, 0),)),
+    ("à dix sept heures", (), (T(17, 0),)),
+    ("dix-sept h 15", (), (T(17, 15),)),
+    ("vers dix-huit heures trente", (), (T(18, 30),)),
+    ("à dix heures vingt-sept", (), (T(10, 27),)),
+    ("à dix-neuf heures", (), (T(19, 0),)),
+    ("le dix sept", (D(2026, 4, 17),), ()),
+    ("le dix-sept à 14h", (D(2026, 4, 17),), (T(14, 0),)),
+    ("le dix-huit", (D(2026, 4, 18),), ()),
+    ("le vingt et un", (D(2026, 4, 21),), ()),
+    ("dans vingt sept jours", (D(2026, 5, 12),), ()),
+    ("dans vingt et un jours", (D(2026, 5, 6),), ()),
+    ("dans dix-sept semaines", (D(2026, 8, 12),), ()),
+    ("le vingt-sept mai", (D(2026, 5, 27),), ()),
+    ("le trente et un mai", (D(2026, 5, 31),), ()),
+    ("le dix sept septembre", (D(2026, 9, 17),), ()),
+    # "sept" the month, after a whole number or digits
+    ("le dix sept sept", (D(2026, 9, 17),), ()),
+    ("le dix septembre", (D(2026, 9, 10),), ()),
+    ("le 10 sept", (D(2026, 9, 10),), ()),
+    ("le 17 sept.", (D(2026, 9, 17),), ()),
+    ("rendez-vous le 10 sept à 14h", (D(2026, 9, 10),), (T(14, 0),)),
+    ("jeudi 3 sept", (D(2026, 9, 3),), ()),
+    ("mardi 8 sept à dix-sept heures", (D(2026, 9, 8),), (T(17, 0),)),
+]
+
+
+@pytest.mark.parametrize("text,dates,starts", COMPOUND_NUMBERS,
+                         ids=[c[0] for c in COMPOUND_NUMBERS])
+def test_compound_numbers_are_one_number(text, dates, starts):
+    w = p(text)
+    assert (w.dates, w.start_times) == (dates, starts)
+    assert not w.ambiguous, w.ambiguities
+    assert w.duration is None and not w.past
+
+
+def test_vingt_sept_mars_is_the_27th_of_march():
+    assert p("le vingt-sept mars", NOW_YEAR_END).dates == (D(2027, 3, 27),)
+    w = p("le vingt sept mars")  # 27 March 2026 has just passed on 15 April
+    assert w.dates == (D(2026, 3, 27), D(2027, 3, 27))
+    assert w.ambiguities == (Ambiguity.RECENTLY_PASSED,)
+
+
+def test_weekday_that_disagrees_with_sept_still_gives_september():
+    w = p("mardi 3 sept")  # 3 September 2026 is a Thursday
+    assert w.dates == (D(2026, 4, 21), D(2026, 9, 3))
+    assert w.ambiguities == (Ambiguity.WEEKDAY_MISMATCH,)
+
+
+@pytest.mark.parametrize("words,digits", [
+    ("le dix", "le 10"), ("du deux au cinq", "du 2 au 5"), ("jeudi le trente", "jeudi le 30"),
+    ("le dix sept au matin", "le 17 au matin"), ("au vingt-huit", "au 28"),
+])
+def test_a_day_in_words_after_an_article_reads_like_digits(words, digits):
+    assert p(words) == p(digits)
+    assert p(words).has_date
+
+
+@pytest.mark.parametrize("text,dates", [
+    ("j'ai dix-sept ans", ()), ("dix sept", ()), ("vingt sept", ()), ("le quarante", ()),
+    ("demain un rendez-vous", (D(2026, 4, 16),)),  # in words, a day needs "le"/"du"/"au"
+])
+def test_numbers_in_words_that_are_no_day(text, dates):
+    assert p(text).dates == dates
+
+
+# ---------------------------------------------------------------------------
 # the lexicon: every word of every table is read by the grammar and gives its value
 # ---------------------------------------------------------------------------
 
@@ -471,12 +543,14 @@ def _lexicon_cases() -> list:
     """(phrase, When attribute, expected value), one or more per word of each table."""
     cases: list = []
     add = cases.append
-    for word, n in lx.NUMBERS.items():
-        case = (f"dans {word} jours", "dates", (NOW.date() + timedelta(days=n),))
-        if word.endswith(" sept"):  # known bug: "dix sept" is read as "dix" + "sept" (September)
-            bug = pytest.mark.xfail(strict=True, reason="dix + sept(embre)")
-            case = pytest.param(*case, marks=bug)
-        add(case)
+    for word, n in lx.NUMBERS.items():  # read whole: "dix sept" is never "dix" + "sept" (Sept.)
+        add((f"dans {word} jours", "dates", (NOW.date() + timedelta(days=n),)))
+        if n <= 23:
+            hours = (T(n),) if n == 0 or n >= 7 else (T(n), T(n + 12))  # 1-6: am or pm
+            add((f"a {word} heures", "start_times", hours))
+        if 1 <= n <= 31:
+            add((f"le {word} mai", "dates", (D(2026, 5, n),)))
+            add((f"le {word}", "dates", p(f"le {n}").dates))
     for word in lx.FIRST_DAY:
         add((f"le {word} mai", "dates", (D(2026, 5, 1),)))
     for word, wd in {**lx.WEEKDAYS, **lx.WEEKDAY_ABBREVIATIONS}.items():

@@ -167,10 +167,12 @@ def _dates(scan: Scan, found: Found, day_exists: Callable[[DayMonth], bool]) -> 
     scan.take(g.WEEKDAY_ABBR, weekday_abbr)
 
     def day_only(m: re.Match) -> Optional[Piece]:
-        # a bare number is a day only after "le"/"du"/"au" or right after a date ("jeudi 17")
-        if not m.group("art") and scan.mark_before(m.start()) is not Mark.DATE:
+        # a bare number is a day only after "le"/"du"/"au" or right after a date ("jeudi 17");
+        # in words, only after "le"/"du"/"au" ("le dix sept", but "demain un ..." is no day)
+        in_words = m.group("dw")
+        if not m.group("art") and (in_words or scan.mark_before(m.start()) is not Mark.DATE):
             return None
-        day = lx.number(m.group("d"))
+        day = lx.number(in_words or m.group("d"))
         if not 1 <= day <= 31:
             return None
         found.dates.append(DayOfMonth(day))

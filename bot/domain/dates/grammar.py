@@ -1,8 +1,9 @@
 """The regular expressions of the date parser, built from the lexicon, and the text they expect.
 
-Every word list in a pattern comes from a table of ``lexicon.py`` through :func:`words`;
-what stays written here is the shape of a phrase (digits, separators, the order of the
-parts).  The patterns read normalised text (:func:`normalise`).
+Every word list in a pattern comes from a table of ``lexicon.py`` through :func:`words`
+(:func:`number_words` for numbers, which are read whole: "dix sept" is never "dix" and the
+month "sept"); what stays written here is the shape of a phrase (digits, separators, the
+order of the parts).  The patterns read normalised text (:func:`normalise`).
 """
 from __future__ import annotations
 
@@ -16,6 +17,21 @@ from bot.domain.dates import lexicon as lx
 def words(items: Iterable[str]) -> str:
     """An alternation of literal words, longest first so that "dix sept" wins over "dix"."""
     return "|".join(re.escape(w) for w in sorted(items, key=len, reverse=True))
+
+
+def number_words(items: Iterable[str]) -> str:
+    """Like :func:`words` for numbers in words, each read whole: "dix sept" is one number.
+
+    Longest first is not enough: when what follows "dix sept" does not fit the pattern
+    ("dix sept heures" in the date pattern), the regex would go back and read "dix" then
+    "sept" as the month.  So a word that begins a longer number ("dix", "vingt") is refused
+    when the rest of that number follows it ("sept", "et un"); "dix septembre" stays "dix".
+    """
+    alternatives = []
+    for w in sorted(items, key=len, reverse=True):
+        rests = [n[len(w) + 1:] for n in lx.NUMBERS if n.startswith(w + " ")]
+        alternatives.append(re.escape(w) + (rf"(?! (?:{words(rests)})\b)" if rests else ""))
+    return "|".join(alternatives)
 
 
 # --- normalisation --------------------------------------------------------------------------
@@ -41,8 +57,9 @@ def normalise(text: str) -> str:
 
 # --- building blocks ------------------------------------------------------------------------
 
-NUM = rf"(?:\d{{1,2}}|{words(lx.NUMBERS)})"
-_DAY_NUM = rf"(?:{words(lx.FIRST_DAY)}|\d{{1,2}}|{words(lx.NUMBERS)})"
+NUMBER_WORD = number_words(lx.NUMBERS)
+NUM = rf"(?:\d{{1,2}}|{NUMBER_WORD})"
+_DAY_NUM = rf"(?:{words(lx.FIRST_DAY)}|\d{{1,2}}|{NUMBER_WORD})"
 _WEEKDAY = words(lx.WEEKDAYS)
 _HOURS = [w for w, minutes in lx.TIME_UNITS.items() if minutes == 60]
 _MINUTES = [w for w, minutes in lx.TIME_UNITS.items() if minutes == 1]
@@ -51,7 +68,7 @@ _NOON_NUMBERS = [w for w, n in lx.NUMBERS.items() if n in lx.NOON_MINUTE_NUMBERS
 # the one-letter "h" may touch its minutes ("15h30"); the words end at a word boundary
 _HOUR_SIGN = "|".join(rf"{w}(?![a-z])" if len(w) == 1 else rf"{w}\b"
                       for w in sorted(_HOURS, key=len, reverse=True))
-_MINUTE_WORDS = rf"{words(lx.MINUTE_WORDS)}|{lx.MINUS} \d{{1,2}}|{words(lx.NUMBERS)}"
+_MINUTE_WORDS = rf"{words(lx.MINUTE_WORDS)}|{lx.MINUS} \d{{1,2}}|{NUMBER_WORD}"
 #: "15h30", "15 h 30", "dix heures et quart", "9:45", "midi et demi"; two digits are not the
 #: minutes when an hour, "min", ":" or a digit follows them
 CLOCK = (
@@ -117,8 +134,10 @@ WEEKDAY = re.compile(
     rf"(?:\s+(?P<mod>{words(lx.WEEKDAY_HINTS)}))?"
 )
 WEEKDAY_ABBR = re.compile(rf"\b(?P<wd>{words(lx.WEEKDAY_ABBREVIATIONS)})\.?(?=\s+(?:\d|a\b))")
+#: "le 12", "le dix sept" (a number in words: extraction wants the article before it)
 DAY_ONLY = re.compile(
-    rf"\b(?:(?P<art>{words(lx.DAY_ARTICLES)})\s+)?(?P<d>{words(lx.FIRST_DAY)}|\d{{1,2}})\b"
+    rf"\b(?:(?P<art>{words(lx.DAY_ARTICLES)})\s+)?"
+    rf"(?:(?P<d>{words(lx.FIRST_DAY)}|\d{{1,2}})|(?P<dw>{NUMBER_WORD}))\b"
     rf"(?!\s*(?:{_NOT_A_DAY_AFTER}))"
 )
 CLOCK_RE = re.compile(CLOCK)
