@@ -365,7 +365,9 @@ class FakeRepository(AbstractRepository):
 
 
 class FakeUnitOfWork(AbstractUnitOfWork):
-    """``store`` is the committed state; inside a ``with`` block ``repo`` is a copy of it."""
+    """``store`` is the committed state; inside a ``with`` block ``repo`` is a copy of it.
+    Several units of work given the same ``store`` see each other's commits (a commit
+    updates it in place), one block after the other: a commit replaces the whole store."""
 
     def __init__(self, store: Optional[FakeRepository] = None):
         self.store = store if store is not None else FakeRepository()
@@ -383,7 +385,7 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         return False
 
     def commit(self) -> None:
-        self.store = self.repo
+        self.store.__dict__ = self.repo.__dict__  # in place, for every unit of work on it
         self.repo = copy.deepcopy(self.store)
         self.committed = True
         self.commits += 1

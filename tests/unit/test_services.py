@@ -182,6 +182,12 @@ def test_a_lost_race_is_answered_from_what_was_stored(uow, monkeypatch):
     assert info.value.reference == winner and counts(uow) == (1, 1, 1)
 
 
+def test_units_of_work_on_one_store_see_each_others_commits(uow):
+    other = FakeUnitOfWork(uow.store)
+    ref = cancel(other).reference
+    assert services.get_request(uow, ref).reference == ref and uow.store is other.store
+
+
 def test_a_failure_midway_records_nothing_and_gives_the_number_back(uow, monkeypatch):
     def broken(self, *args, **kwargs):
         raise Conflict()
