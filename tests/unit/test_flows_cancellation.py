@@ -14,7 +14,7 @@ import pytest
 from bot.chat.flows import CANCELLATION, FORM_SLOTS
 from bot.service_layer import services
 from tests.unit.flow_helpers import (
-    NOW, STAFF, Chat, dump, outbox, requests, row, seeded,
+    NOW, STAFF, Chat, dump, outbox, row, seeded,
 )
 
 
@@ -176,10 +176,6 @@ def test_all_of_them_is_all_or_nothing():
     assert len(outbox(uow)) == 2 and not chat.active
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a group refused at the yes (one of them already requested meanwhile) only says "
-    "« déjà en cours » for that one: the client is not told the other one was not "
-    "cancelled either (flows/closing.py _record_if_unchanged, AlreadyRequested branch)"))
 def test_all_of_them_refused_at_the_yes_says_nothing_was_recorded():
     uow = seeded(row("I-72H-PM", NOW + timedelta(hours=78)))
     chat = Chat(uow)

@@ -65,7 +65,8 @@ def _finish_group(res: Result, turn: Turn, planning: Planning, who: Identity,
         return ",".join(codes), wording.group_changed(), True
 
     results = _record_if_unchanged(
-        res, turn, preview, lambda _accept: planning.cancel_all(who, ids, reason, turn.now, key))
+        res, turn, preview, lambda _accept: planning.cancel_all(who, ids, reason, turn.now, key),
+        several=True)
     if results is None:
         return res
     res.say(wording.recorded_group([r.reference for r in results],
@@ -76,10 +77,11 @@ def _finish_group(res: Result, turn: Turn, planning: Planning, who: Identity,
 
 
 def _record_if_unchanged(res: Result, turn: Turn, preview: Callable[[], Preview],
-                         record: Callable[[bool], Any]) -> Optional[Any]:
+                         record: Callable[[bool], Any], several: bool = False) -> Optional[Any]:
     """``record(out_of_notice)`` if the consequences said before the yes (``decision_code``)
     still apply; else, or on a service error, say that nothing was recorded and why, and
-    return None."""
+    return None.  ``several``: one request of a group already made meanwhile stops them all,
+    which the client is told (not only about that one)."""
     def attempt():
         try:
             code, changed, out_of_notice = preview()
@@ -95,7 +97,7 @@ def _record_if_unchanged(res: Result, turn: Turn, preview: Callable[[], Preview]
     except StoreUnavailable:
         res.say(wording.store_down_recording())
     except AlreadyRequested as err:
-        res.say(err.message)
+        res.say(wording.situation_changed(err.message) if several else err.message)
     except (RuleRefused, InterventionNotFound, OutOfNoticeNotConfirmed) as err:
         res.say(wording.situation_changed(err.message))
     except ServiceError:

@@ -25,7 +25,7 @@ from bot.chat.flows.turn import CONFIRM_SLOT, SCHEDULE_CHANGE, Turn
 _ASK_AGAIN = {
     Code.SLOT_TOO_SHORT: ("new_end_time",),
     Code.SLOT_END_NOT_AFTER_START: ("new_end_time",),
-    Code.SLOT_IN_PAST: ("new_date", "new_start_time"),
+    Code.SLOT_IN_PAST: NEW_SLOT_FIELDS,  # a new day and hours, none of the old ones kept
     Code.SLOT_UNCHANGED: NEW_SLOT_FIELDS,
 }
 
