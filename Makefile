@@ -10,7 +10,7 @@ MODEL   := models/amper.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
                    bot/nlu/faq_gate.py bot/nlu/linear_classifier.py bot/nlu/linear_model.py \
                    bot/nlu/sentence_encoder.py \
-                   bot/topics.py
+                   bot/faq/topics.py
 # Rasa's telemetry stays off in everything we run (training, servers, tests).
 export RASA_TELEMETRY_ENABLED := false
 

@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.clarify import TWO_TOPICS, best_guesses, consecutive_misses, faq_pair
+from bot.faq.clarify import TWO_TOPICS, best_guesses, consecutive_misses, faq_pair
 from bot.settings import contact_settings
 
 

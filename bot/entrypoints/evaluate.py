@@ -31,7 +31,7 @@ from bot.nlu.evaluation import (
     score_mixed,
 )
 from bot.settings import PROJECT_ROOT
-from bot.topics import FAQ_TOPICS, RETRIEVAL_INTENT
+from bot.faq.topics import FAQ_TOPICS, RETRIEVAL_INTENT
 
 GOALS = {  # issue 6
     "faq_accuracy": (0.97, "≥ 97 % de réponses FAQ justes"),

@@ -22,7 +22,7 @@ from bot.nlu.evaluation import (PAIR_SEPARATOR, Example, Prediction, Scores, fol
                                 outcome_with_thresholds, score)
 from bot.nlu.linear_classifier import rankings_from, selector_output
 from bot.nlu.linear_model import LinearModel, LinearSettings
-from bot.topics import RETRIEVAL_INTENT
+from bot.faq.topics import RETRIEVAL_INTENT
 
 MAX_WRONG = 0.01
 MIN_OOS_REJECTED = 0.95

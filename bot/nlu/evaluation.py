@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from bot.topics import RETRIEVAL_INTENT
+from bot.faq.topics import RETRIEVAL_INTENT
 
 FALLBACK = "nlu_fallback"
 #: joins the two answers given to a two-topic question: "faq/a+faq/b"
@@ -37,7 +37,7 @@ class Prediction:
     outcome: str  # the FAQ key answered, or the intent acted on, or "nlu_fallback"
     intent_confidence: float
     answer_confidence: Optional[float]
-    #: on a fallback: the labels offered as "Vouliez-vous dire" buttons (bot.clarify)
+    #: on a fallback: the labels offered as "Vouliez-vous dire" buttons (bot.faq.clarify)
     offered: Tuple[str, ...] = ()
 
     @property
@@ -116,8 +116,8 @@ def load_examples(path: Path) -> List[Example]:
 
 def offered_labels(parse: Dict[str, Any]) -> Tuple[str, ...]:
     """The labels behind the two clarification buttons the assistant would show."""
-    from bot.clarify import best_guesses
-    from bot.topics import topic_from_payload
+    from bot.faq.clarify import best_guesses
+    from bot.faq.topics import topic_from_payload
 
     labels = []
     for guess in best_guesses(parse):

@@ -28,7 +28,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu import two_topics
 from bot.nlu.linear_classifier import CLAUSE_DISTRIBUTIONS, DISTRIBUTION
-from bot.topics import RETRIEVAL_INTENT, topic_from_payload
+from bot.faq.topics import RETRIEVAL_INTENT, topic_from_payload
 
 logger = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu import sentence_encoder, two_topics
 from bot.nlu.linear_model import LinearModel, LinearSettings
-from bot.topics import RETRIEVAL_INTENT
+from bot.faq.topics import RETRIEVAL_INTENT
 
 logger = logging.getLogger(__name__)
 

@@ -114,7 +114,7 @@ def test_out_of_scope_rarely_gets_an_faq_answer(heldout_predictions):
 
 
 def test_every_faq_topic_is_recognised_on_new_phrasings(heldout_predictions):
-    from bot.topics import FAQ_TOPICS
+    from bot.faq.topics import FAQ_TOPICS
 
     for topic in FAQ_TOPICS:
         label = f"faq/{topic}"

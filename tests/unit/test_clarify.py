@@ -1,5 +1,5 @@
-from bot.clarify import best_guesses, consecutive_misses, faq_pair
-from bot.topics import FAQ_TOPICS, faq_payload, topic_from_payload
+from bot.faq.clarify import best_guesses, consecutive_misses, faq_pair
+from bot.faq.topics import FAQ_TOPICS, faq_payload, topic_from_payload
 
 
 def _parse(ranking, faq_ranking=()):

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from bot.settings import PROJECT_ROOT
-from bot.topics import FAQ_TOPICS
+from bot.faq.topics import FAQ_TOPICS
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 # The client's page, vendored so a clone works on its own; kept in sync below.

@@ -181,7 +181,7 @@ def test_every_intent_lives_in_one_file():
 
 
 def test_faq_topics_are_the_assistants():
-    from bot.topics import FAQ_TOPICS as TOPICS
+    from bot.faq.topics import FAQ_TOPICS as TOPICS
 
     assert FAQ_TOPICS == list(TOPICS)
 

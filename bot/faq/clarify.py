@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping
 
-from bot.topics import FAQ_TOPICS, OTHER_GUESSES, RETRIEVAL_INTENT, faq_payload
+from bot.faq.topics import FAQ_TOPICS, OTHER_GUESSES, RETRIEVAL_INTENT, faq_payload
 
 #: said before the two answers to a question that mixes two FAQ topics
 TWO_TOPICS = "Votre question porte sur deux sujets : voici les deux réponses."
