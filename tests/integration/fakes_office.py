@@ -9,6 +9,8 @@
   ``accept``, ``fail`` (500), ``hang`` (no answer until the client goes away), ``close``
   (connection dropped without an answer); per-key plans such as ``["fail", "fail"]`` give
   "accept after K failures".
+* :class:`FakeClock` — the dispatcher's clock, moved by the test, so that retry delays pass
+  without waiting; the receiver can stamp its deliveries with it (``receiver.clock``).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -41,6 +44,21 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
             return True
         time.sleep(interval)
     return predicate()
+
+
+class FakeClock:
+    """A UTC clock that moves only when told: ``Dispatcher(clock=clock)``, then
+    ``clock.advance(seconds)`` to be past a retry delay without sleeping."""
+
+    def __init__(self, start: Optional[datetime] = None):
+        self.now = start or datetime.now(timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> "FakeClock":
+        self.now += timedelta(seconds=seconds)
+        return self
 
 
 # --- SMTP --------------------------------------------------------------------------------------
@@ -119,6 +137,7 @@ class WebhookReceiver:
         self.plans: Dict[str, List[str]] = {}
         self.hang_limit = 120.0
         self.accept_delay = 0.0
+        self.clock: Callable[[], object] = time.monotonic  # stamps deliveries ("at", "end")
         self.lock = threading.Lock()
         self.deliveries: List[Dict[str, object]] = []   # every request received
         self.accepted: Dict[str, dict] = {}             # deduplicated view
@@ -178,7 +197,7 @@ class WebhookReceiver:
             self.in_flight[key] += 1
             plan = self.plans.get(key)
             mode = plan.pop(0) if plan else self.mode
-            record = {"key": key, "mode": mode, "at": time.monotonic()}
+            record = {"key": key, "mode": mode, "at": self.clock()}
             self.deliveries.append(record)
         try:
             if mode == "fail":
@@ -204,4 +223,4 @@ class WebhookReceiver:
         finally:
             with self.lock:
                 self.in_flight[key] -= 1
-                record["end"] = time.monotonic()
+                record["end"] = self.clock()

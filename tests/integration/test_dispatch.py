@@ -9,10 +9,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Dict, List
+from typing import Callable, Dict, List
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,7 +23,8 @@ from bot.adapters.repository import SqlAlchemyRepository
 from bot.service_layer import services
 from bot.service_layer.dispatch import Dispatcher, DispatchSettings
 from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
-from tests.integration.fakes_office import SmtpSink, WebhookReceiver, free_port, wait_until
+from tests.integration.fakes_office import (FakeClock, SmtpSink, WebhookReceiver, free_port,
+                                            wait_until)
 
 pytestmark = [pytest.mark.timeout(120),
               pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
@@ -36,9 +36,12 @@ AMPER = REPO / ".venv" / "bin" / "amper"
 if not AMPER.exists():
     AMPER = Path(sys.executable).with_name("amper")
 
-FAST = DispatchSettings(max_attempts=6, backoff_base=0.05, backoff_max=0.2, jitter=0.5,
-                        attempt_timeout=1.0, lease=3.0, batch_size=10, poll_interval=0.05,
-                        config_retry=0.2)
+#: in-process passes run on a FakeClock: the delays are the real defaults' order of magnitude
+#: and pass by moving the clock; only the attempt timeout is real time
+SETTINGS = DispatchSettings(max_attempts=6, backoff_base=30, backoff_max=600, jitter=0.5,
+                            attempt_timeout=1.0, lease=3.0, batch_size=10, poll_interval=0.05,
+                            config_retry=60)
+#: the `amper dispatch` processes run on the real clock
 FAST_ENV = {"AMPER_OUTBOX_MAX_ATTEMPTS": "6", "AMPER_OUTBOX_BACKOFF_BASE": "0.05",
             "AMPER_OUTBOX_BACKOFF_MAX": "0.2", "AMPER_OUTBOX_ATTEMPT_TIMEOUT": "1",
             "AMPER_OUTBOX_LEASE": "3", "AMPER_DISPATCH_POLL_INTERVAL": "0.05",
@@ -94,20 +97,35 @@ def outbox_rows(url) -> List[services.OutboxMessage]:
     return services.list_outbox(SqlAlchemyUnitOfWork(url))
 
 
-def run_once(url, smtp_env: Dict[str, str], settings: DispatchSettings = FAST):
-    return asyncio.run(Dispatcher(url=url, settings=settings, smtp_env=smtp_env).run_once())
+def run_once(url, smtp_env: Dict[str, str], settings: DispatchSettings = SETTINGS, *,
+             clock: Callable[[], datetime]):
+    """One pass of an in-process dispatcher at the time ``clock`` says."""
+    return asyncio.run(Dispatcher(url=url, settings=settings, smtp_env=smtp_env,
+                                  clock=clock).run_once())
 
 
-def drain(url, smtp_env, predicate, *, settings: DispatchSettings = FAST, timeout: float = 30):
-    """Run passes until ``predicate()`` holds (bounded)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run_once(url, smtp_env, settings)
+def next_due(url) -> datetime:
+    """The earliest ``next_attempt_at`` of the pending messages, in UTC."""
+    due = [m.next_attempt_at for m in outbox_rows(url) if m.status == "pending"]
+    assert due, "aucun message en attente"
+    return min(due).astimezone(timezone.utc)
+
+
+def drain(url, smtp_env, predicate, *, clock: FakeClock, settings: DispatchSettings = SETTINGS,
+          to_next_due: bool = False, max_passes: int = 20):
+    """Run passes until ``predicate()`` holds.  Between passes the clock moves on, nothing
+    sleeps: by ``backoff_max`` (every failed message is due again), or with ``to_next_due``
+    just to the earliest ``next_attempt_at`` (each retry happens when it was scheduled)."""
+    for _ in range(max_passes):
+        run_once(url, smtp_env, settings, clock=clock)
         if predicate():
             return
-        time.sleep(0.05)
-    raise AssertionError("délai dépassé : " + repr([(m.id, m.status, m.attempts, m.last_error)
-                                                  for m in outbox_rows(url)]))
+        if to_next_due:
+            clock.now = max(clock.now, next_due(url))
+        else:
+            clock.advance(settings.backoff_max)
+    raise AssertionError(f"pas fini en {max_passes} passages : " + repr(
+        [(m.id, m.status, m.attempts, m.last_error) for m in outbox_rows(url)]))
 
 
 def all_delivered(url) -> bool:
@@ -186,7 +204,7 @@ def test_mixed_failures_every_request_delivered_once(office, smtp, hook):
         status = services.forwarding_status(SqlAlchemyUnitOfWork(office), ref)
         assert not status.forwarded and status.label == "enregistrée, transmission en cours"
 
-    drain(office, smtp.env(), lambda: all_delivered(office), timeout=60)
+    drain(office, smtp.env(), lambda: all_delivered(office), clock=FakeClock())
 
     webhook_keys = {f"{ref}:webhook" for ref in refs[:12]}
     assert set(hook.accepted) == webhook_keys          # deduplicated view: all, nothing else
@@ -220,18 +238,20 @@ def test_backoff_dead_letter_then_retry(office, smtp, hook):
     keys = [f"{ref}:webhook" for ref in refs]
     for key in keys:
         hook.plans[key] = ["fail"] * 50
-    settings = DispatchSettings(max_attempts=3, backoff_base=0.3, backoff_max=1.0, jitter=0.5,
+    settings = DispatchSettings(max_attempts=3, backoff_base=30, backoff_max=100, jitter=0.5,
                                 attempt_timeout=1.0, lease=3.0, poll_interval=0.05)
+    clock = hook.clock = FakeClock()  # the receiver notes each attempt at the dispatcher's time
 
     def dead() -> bool:
         return sum(m.status == "dead" for m in outbox_rows(office)) == 2
 
-    drain(office, smtp.env(), dead, settings=settings, timeout=30)
+    drain(office, smtp.env(), dead, clock=clock, settings=settings, to_next_due=True)
     for key in keys:
         times = [d["at"] for d in hook.attempts_for(key)]
         assert len(times) == 3                       # exactly N attempts, then given up
-        assert times[1] - times[0] >= 0.15 - 0.02    # ≥ base × (1 − jitter)
-        assert times[2] - times[1] >= 0.30 - 0.02    # doubled
+        gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:])]
+        assert 15 <= gaps[0] <= 30, gaps             # base × (1 − jitter) .. base
+        assert 30 <= gaps[1] <= 60, gaps             # doubled
     status = services.forwarding_status(SqlAlchemyUnitOfWork(office), refs[0])
     assert not status.forwarded and status.stalled and "500" in status.last_error
 
@@ -264,15 +284,27 @@ def test_backoff_dead_letter_then_retry(office, smtp, hook):
 def test_dispatch_once_exit_code_tells_failure(office, smtp, hook):
     ref = make_requests(office, 1)[0]
     hook.plans[f"{ref}:webhook"] = ["fail"]
-    first = amper(office, "dispatch", "--once", env={**smtp.env(), **FAST_ENV})
+    env = {**smtp.env(), **FAST_ENV, "AMPER_OUTBOX_BACKOFF_BASE": "600",
+           "AMPER_OUTBOX_BACKOFF_MAX": "600"}
+    before = datetime.now(timezone.utc)
+    first = amper(office, "dispatch", "--once", env=env)
+    after = datetime.now(timezone.utc)
     assert first.returncode == 1
     assert "1 message(s) remis, 1 en échec" in first.stdout
     assert "Échec de l'envoi du message" in first.stderr and "a répondu 500" in first.stderr
-    time.sleep(0.25)  # past the backoff
-    second = amper(office, "dispatch", "--once", env={**smtp.env(), **FAST_ENV})
-    assert second.returncode == 0 and "1 message(s) remis" in second.stdout
-    nothing = amper(office, "dispatch", "--once", env={**smtp.env(), **FAST_ENV})
+    assert "nouvel essai dans" in first.stderr
+    [webhook] = [m for m in outbox_rows(office) if m.channel == "webhook"]
+    assert webhook.status == "pending" and webhook.attempts == 1
+    delay = timedelta(seconds=600)                  # jitter 0.5: from half of it to all of it
+    assert before + delay / 2 <= webhook.next_attempt_at <= after + delay
+
+    nothing = amper(office, "dispatch", "--once", env=env)  # within the backoff: nothing due
     assert nothing.returncode == 0 and "Aucun message à envoyer" in nothing.stdout
+    assert hook.plans[f"{ref}:webhook"] == [] and len(hook.deliveries) == 1
+    later = FakeClock(webhook.next_attempt_at.astimezone(timezone.utc))  # past the backoff
+    report = run_once(office, smtp.env(), clock=later)
+    assert (report.delivered, report.ok) == (1, True)
+    assert services.forwarding_status(SqlAlchemyUnitOfWork(office), ref).forwarded
 
 
 # --- 4. a dispatcher killed during a delivery ----------------------------------------------------
@@ -395,7 +427,8 @@ def test_bad_webhook_address_messages_wait(office, smtp, hook, case):
 
 def test_sector_without_address_waits_until_configured(url, smtp):
     ref = make_requests(url, 1, sector="Est")[0]  # created by the planning import, no e-mail
-    report = run_once(url, {})                     # and no SMTP server configured either
+    clock = FakeClock()
+    report = run_once(url, {}, clock=clock)        # and no SMTP server configured either
     assert report.waiting == 1 and not report.ok
     [message] = outbox_rows(url)
     assert message.status == "pending" and message.attempts == 0
@@ -406,12 +439,12 @@ def test_sector_without_address_waits_until_configured(url, smtp):
 
     out = amper(url, "sector", "set", "Est", "--email", "est@amper.example", "--phone", "01 02 03 04 05")
     assert out.returncode == 0 and "Secteur « Est » enregistré" in out.stdout
-    time.sleep(0.25)  # config_retry
-    report = run_once(url, {})
+    retry = SETTINGS.config_retry
+    assert run_once(url, {}, clock=clock.advance(retry - 1)).total == 0  # checked again later...
+    report = run_once(url, {}, clock=clock.advance(1))                  # ...after config_retry
     assert report.waiting == 1
     assert "serveur SMTP non configuré : définissez AMPER_SMTP_HOST" in outbox_rows(url)[0].last_error
-    time.sleep(0.25)
-    assert run_once(url, smtp.env()).delivered == 1
+    assert run_once(url, smtp.env(), clock=clock.advance(retry)).delivered == 1
     assert [m[1] for m in smtp.messages] == [["est@amper.example"]]
     assert services.forwarding_status(SqlAlchemyUnitOfWork(url), ref).forwarded
 

@@ -1,4 +1,5 @@
-"""E-mail wording, webhook body and signature, settings and backoff (no server, no store)."""
+"""E-mail wording, webhook body and signature, settings, backoff and the dispatch report
+(no server, no store)."""
 from __future__ import annotations
 
 import hashlib
@@ -15,7 +16,9 @@ from hypothesis import given, strategies as st
 
 from bot.adapters import notifications as n
 from bot.domain.model import Channel, ReasonCategory, Request, RequestKind, RequestStatus
-from bot.service_layer.dispatch import DispatchConfigError, DispatchSettings, backoff_delay
+from bot.service_layer.dispatch import (DispatchConfigError, DispatchReport, DispatchSettings,
+                                        backoff_delay)
+from bot.service_layer.outbox_report import seconds_fr
 from bot.service_layer.services import outbox_payload
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -93,6 +96,16 @@ def test_schedule_change_body():
     assert "Hors délai (moins de 10 jours) : oui — le bureau peut refuser" in body
     assert "Facturation : sans objet (changement d'horaire)" in body
     assert "téléphone (saisie par le bureau pour le client)" in body and "Motif" not in body
+
+
+@pytest.mark.parametrize("reason, words", [
+    ("personnel", "raison personnelle"), ("hospitalisation", "hospitalisation"),
+    ("maladie", "maladie"), ("autre", "autre raison"), (None, "non précisé"),
+])
+def test_reason_wording(reason, words):
+    payload = cancellation_payload()
+    payload["reason_category"] = reason
+    assert f"\n  Motif : {words}\n" in n.render_email(payload)[1]
 
 
 @pytest.mark.parametrize("billable, expected", [
@@ -254,3 +267,23 @@ def test_dispatch_settings_from_environment():
         with pytest.raises(DispatchConfigError) as error:
             DispatchSettings.from_env(env)
         assert expected in error.value.message
+
+
+# --- the report of a pass -----------------------------------------------------------------------
+
+def test_report_counts_the_outcomes_and_sums_up_in_french():
+    report = DispatchReport()
+    assert report.ok and report.summary_fr() == "Aucun message à envoyer."
+    report.count(["delivered", "failed", "dead", "waiting", "lost", "delivered"])
+    assert (report.delivered, report.failed, report.dead, report.waiting) == (2, 1, 1, 1)
+    assert report.total == 5 and not report.ok   # a lost lease is the other dispatcher's
+    assert report.summary_fr() == ("2 message(s) remis, 1 en échec (nouvel essai prévu), "
+                                   "1 abandonné(s), 1 en attente de configuration.")
+
+
+@pytest.mark.parametrize("seconds, text", [
+    (0.4, "moins d'une seconde"), (2.5, "2,5 s"), (45, "45 s"), (720, "12 min"),
+    (5400, "90 min"), (9000, "2,5 h"),
+])
+def test_delays_are_told_in_french(seconds, text):
+    assert seconds_fr(seconds) == text
