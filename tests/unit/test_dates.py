@@ -620,7 +620,7 @@ def _lexicon_cases() -> list:
         add((f"{word} 9h", "duration", timedelta(hours=9)))
     for word in lx.YEARS:
         add((f"le 12 {word}", "dates", ()))
-    return cases
+    return sorted(cases, key=repr)  # the same order in every process (sets above; xdist)
 
 
 @pytest.mark.parametrize("text,attribute,expected", _lexicon_cases(), ids=lambda v: str(v)[:40])
