@@ -1,4 +1,5 @@
-"""French wording of dates, times, slots and durations.
+"""How values are said in French: the labels of the model (kinds, statuses, reasons,
+channels, outbox states) and dates, times, slots and durations.
 
 Every function converts its (timezone-aware) argument to Europe/Paris first, so
 callers may pass UTC or Paris datetimes alike.  Reused by the chat, the e-mails
@@ -19,6 +20,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.domain.clock import PARIS
+from bot.domain.model import Channel, OutboxStatus, ReasonCategory, RequestKind, RequestStatus
 
 
 DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -27,6 +29,43 @@ MONTHS = (
     "juillet", "août", "septembre", "octobre", "novembre", "décembre",
 )
 
+
+# --- labels: how the values of the model are said (once for the chat, e-mails, CLI, pages) --
+
+KIND_LABELS_FR = {
+    RequestKind.CANCELLATION: "Annulation",
+    RequestKind.SCHEDULE_CHANGE: "Changement d'horaire",
+}
+
+STATUS_LABELS_FR = {
+    RequestStatus.RECEIVED: "enregistrée",
+    RequestStatus.FORWARDED: "transmise au bureau de secteur",
+    RequestStatus.ACKNOWLEDGED: "prise en compte par le bureau de secteur",
+    RequestStatus.DONE: "traitée",
+    RequestStatus.REFUSED: "refusée",
+}
+
+REASON_LABELS_FR = {
+    ReasonCategory.PERSONNEL: "raison personnelle",
+    ReasonCategory.HOSPITALISATION: "hospitalisation",
+    ReasonCategory.MALADIE: "maladie",
+    ReasonCategory.AUTRE: "autre raison",
+}
+
+CHANNEL_LABELS_FR = {
+    Channel.WEB: "site web",
+    Channel.PHONE: "téléphone",
+}
+
+OUTBOX_STATUS_LABELS_FR = {
+    OutboxStatus.PENDING: "en attente",
+    OutboxStatus.SENDING: "en cours d'envoi",
+    OutboxStatus.DELIVERED: "remis",
+    OutboxStatus.DEAD: "abandonné",
+}
+
+
+# --- dates, hours, durations ------------------------------------------------------------------
 
 def to_paris(value: datetime) -> datetime:
     """Return ``value`` in Europe/Paris; refuse naive datetimes (ambiguous by nature)."""

@@ -59,27 +59,6 @@ TRANSITIONS = {
     RequestStatus.REFUSED: (),
 }
 
-STATUS_LABELS_FR = {
-    RequestStatus.RECEIVED: "enregistrée",
-    RequestStatus.FORWARDED: "transmise au bureau de secteur",
-    RequestStatus.ACKNOWLEDGED: "prise en compte par le bureau de secteur",
-    RequestStatus.DONE: "traitée",
-    RequestStatus.REFUSED: "refusée",
-}
-
-KIND_LABELS_FR = {
-    RequestKind.CANCELLATION: "Annulation",
-    RequestKind.SCHEDULE_CHANGE: "Changement d'horaire",
-}
-
-REASON_LABELS_FR = {
-    ReasonCategory.PERSONNEL: "raison personnelle",
-    ReasonCategory.HOSPITALISATION: "hospitalisation",
-    ReasonCategory.MALADIE: "maladie",
-    ReasonCategory.AUTRE: "autre raison",
-}
-
-
 class Channel(_StrEnum):
     WEB = "web"      # the client, through the website chat
     PHONE = "phone"  # a staff member, acting for the client on the phone

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 
-from bot.domain.fr_format import format_datetime
+from bot.domain.fr_format import OUTBOX_STATUS_LABELS_FR, format_datetime
 from bot.entrypoints.cli import FrenchArgumentParser, _ensure_schema, _uow, registrar
 
 
@@ -74,7 +74,7 @@ def _cmd_outbox_list(args) -> int:
         print("Aucun message.")
         return 0
     for m in found:
-        label = services.OUTBOX_STATUS_LABELS_FR.get(m.status, m.status)
+        label = OUTBOX_STATUS_LABELS_FR.get(m.status, m.status)
         if m.status == "delivered" and m.delivered_at:
             when = f"remis le {format_datetime(m.delivered_at)}"
         elif m.status == "pending" and m.next_attempt_at:

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import json
 
-from bot.domain.fr_format import format_datetime, format_slot
-from bot.domain.model import KIND_LABELS_FR, REASON_LABELS_FR, STATUS_LABELS_FR, Request
+from bot.domain.fr_format import (
+    CHANNEL_LABELS_FR, KIND_LABELS_FR, REASON_LABELS_FR, STATUS_LABELS_FR, format_datetime,
+    format_slot,
+)
+from bot.domain.model import Request
 from bot.entrypoints.cli import FrenchArgumentParser, _ensure_schema, _uow, registrar
 
 
@@ -90,7 +93,7 @@ def _cmd_requests_show(args) -> int:
         lines.append(f"Motif : {REASON_LABELS_FR[r.reason]}")
     lines.append(f"Décision : {r.decision_code} — {_consequence(r)} "
                  f"(préavis : {r.notice_hours:g} h{', hors délai' if r.out_of_notice else ''})")
-    lines.append(f"Canal : {'site web' if r.channel.value == 'web' else 'téléphone'}, "
+    lines.append(f"Canal : {CHANNEL_LABELS_FR[r.channel]}, "
                  f"par {r.actor}, le {format_datetime(r.created_at)}")
     lines.append("Historique :")
     for h in r.history:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from bot.adapters.notifications.errors import DeliveryError, NotificationConfigError
 from bot.adapters.notifications.rendering import (
-    CHANNEL_LABELS, KIND_LABELS, SCHEMA_VERSION, billing_consequence, build_email,
+    SCHEMA_VERSION, billing_consequence, build_email,
     email_subject, message_id, render_email, webhook_body, webhook_document)
 from bot.adapters.notifications.smtp import (
     DEFAULT_PORTS, TLS_MODES, SmtpSettings, is_valid_email, send_email, smtp_error_message)
@@ -31,7 +31,7 @@ from bot.adapters.notifications.webhook import (
     post_webhook, sign, verify_signature, webhook_headers)
 
 __all__ = [
-    "CHANNEL_LABELS", "DEFAULT_PORTS", "DeliveryError", "IDEMPOTENCY_HEADER", "KIND_LABELS",
+    "DEFAULT_PORTS", "DeliveryError", "IDEMPOTENCY_HEADER",
     "NotificationConfigError", "SCHEMA_VERSION", "SIGNATURE_HEADER", "SmtpSettings",
     "TIMESTAMP_HEADER", "TLS_MODES", "USER_AGENT", "billing_consequence", "build_email",
     "email_subject", "is_valid_email", "is_valid_webhook_url", "message_id", "post_webhook",

@@ -21,14 +21,15 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from bot.adapters.notifications.errors import DeliveryError, clean
 from bot.domain.clock import PARIS
-from bot.domain.fr_format import format_datetime, format_duration, format_slot
-from bot.domain.model import REASON_LABELS_FR
+from bot.domain.fr_format import (
+    CHANNEL_LABELS_FR, KIND_LABELS_FR, REASON_LABELS_FR, format_datetime, format_duration,
+    format_slot,
+)
 
 SCHEMA_VERSION = 1
 
-KIND_LABELS = {"cancellation": "Annulation", "schedule_change": "Changement d'horaire"}
-CHANNEL_LABELS = {"web": "site web (le client lui-même)",
-                  "phone": "téléphone (saisie par le bureau pour le client)"}
+#: who typed the request, after the channel's label
+CHANNEL_WHO = {"web": "le client lui-même", "phone": "saisie par le bureau pour le client"}
 
 
 # --- small helpers --------------------------------------------------------------------------
@@ -56,6 +57,13 @@ def _slot(start: Any, end: Any, given: Any = None) -> str:
     return "non précisé"
 
 
+def _channel_words(channel: Any) -> str:
+    """« site web (le client lui-même) », « téléphone (saisie par le bureau pour le client) »."""
+    if channel not in CHANNEL_WHO:
+        return clean(channel)
+    return f"{CHANNEL_LABELS_FR[channel]} ({CHANNEL_WHO[channel]})"
+
+
 def _yes_no(value: Any) -> str:
     return "oui" if value else "non"
 
@@ -65,16 +73,16 @@ def _yes_no(value: Any) -> str:
 def email_subject(payload: Mapping[str, Any]) -> str:
     """'[AMP-2026-000123] Annulation — M. Dupont — jeudi 5 mars 9 h' (one line).
 
-    The subject prepared when the request was recorded is used when present."""
+    The one builder of the subject: the service layer stores it in the outbox payload when
+    the request is recorded (this function), and that stored subject is then used as is."""
     ready = payload.get("subject")
     if isinstance(ready, str) and ready.strip():
-        subject = ready
-    else:
-        start = _parse_dt(payload.get("intervention_start"))
-        when = format_datetime(start).replace(" à ", " ") if start else ""
-        subject = (f"[{payload.get('reference') or '?'}] "
-                   f"{KIND_LABELS.get(payload.get('kind'), 'Demande')} — "
-                   f"{payload.get('client_name') or 'client'} — {when}")
+        return clean(ready, 250).rstrip(" —")
+    start = _parse_dt(payload.get("intervention_start"))
+    when = format_datetime(start).replace(" à ", " ") if start else ""
+    subject = (f"[{payload.get('reference') or '?'}] "
+               f"{KIND_LABELS_FR.get(payload.get('kind'), 'Demande')} — "
+               f"{payload.get('client_name') or 'client'} — {when}")
     if payload.get("out_of_notice") and payload.get("kind") == "schedule_change":
         subject += " — hors délai"
     return clean(subject, 250).rstrip(" —")
@@ -126,9 +134,9 @@ def render_email(payload: Mapping[str, Any]) -> Tuple[str, str]:
         "Une demande vient d'être enregistrée par l'assistant AMPER. Merci de la traiter.",
         "",
         f"Référence : {clean(p.get('reference'))}",
-        f"Type : {KIND_LABELS.get(kind, clean(kind))}",
+        f"Type : {KIND_LABELS_FR.get(kind, clean(kind))}",
         f"Enregistrée le : {format_datetime(created, with_year=True) if created else 'inconnu'}",
-        f"Canal : {CHANNEL_LABELS.get(channel, clean(channel))}",
+        f"Canal : {_channel_words(channel)}",
         f"Auteur : {clean(p.get('actor'))}",
         "",
         "CLIENT",
@@ -224,7 +232,7 @@ def webhook_document(payload: Mapping[str, Any], idempotency_key: str,
         "request": {
             "reference": p.get("reference"),
             "kind": p.get("kind"),
-            "kind_label": KIND_LABELS.get(p.get("kind")),
+            "kind_label": KIND_LABELS_FR.get(p.get("kind")),
             "subject": email_subject(p),
             "created_at": p.get("created_at"),
             "channel": p.get("channel"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Dict, List
 
-from bot.domain.model import REASON_LABELS_FR
+from bot.domain.fr_format import REASON_LABELS_FR
 from bot.settings import contact_settings
 
 

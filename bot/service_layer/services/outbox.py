@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 from bot.domain.errors import InvalidInput
-from bot.domain.fr_format import format_datetime, format_slot
-from bot.domain.model import KIND_LABELS_FR, OutboxStatus, Request
+from bot.adapters.notifications import email_subject
+from bot.domain.fr_format import OUTBOX_STATUS_LABELS_FR, format_slot
+from bot.domain.model import OutboxStatus, Request
 from bot.service_layer.services.common import _iso, _now, _owned_request
 from bot.service_layer.services.views import ForwardingStatus, _forwarding_status, request_as_dict
 
@@ -20,9 +21,7 @@ def outbox_payload(request: Request, decision_message: Optional[str] = None,
     data = request_as_dict(request)
     data.pop("history", None)
     start = request.intervention_start
-    data["subject"] = (f"[{request.reference}] {KIND_LABELS_FR[request.kind]} — "
-                       f"{request.client_name} — "
-                       f"{format_datetime(start).replace(' à ', ' ') if start else ''}")
+    data["subject"] = email_subject(data)
     data["intervention_slot_fr"] = (format_slot(start, request.intervention_end)
                                     if start and request.intervention_end else None)
     data["new_slot_fr"] = (format_slot(request.new_start, request.new_end)
@@ -31,14 +30,6 @@ def outbox_payload(request: Request, decision_message: Optional[str] = None,
     if group:
         data["group_references"] = list(group)
     return data
-
-
-OUTBOX_STATUS_LABELS_FR = {
-    "pending": "en attente",
-    "sending": "en cours d'envoi",
-    "delivered": "remis",
-    "dead": "abandonné",
-}
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional
 
 from bot.domain.errors import InterventionNotFound, InvalidInput
+from bot.domain.fr_format import STATUS_LABELS_FR
 from bot.domain.model import (
-    Intervention, Request, RequestKind, RequestStatus, STATUS_LABELS_FR,
+    Intervention, Request, RequestKind, RequestStatus,
 )
 from bot.service_layer.services.common import _iso, _load_intervention, _now, _owned_request
 
