@@ -38,6 +38,11 @@ def text(env: Optional[Env], name: str, default: str = "") -> str:
     return value or default
 
 
+def raw(env: Optional[Env], name: str) -> str:
+    """The value exactly as given (a password may begin or end with a space)."""
+    return _env(env).get(name) or ""
+
+
 def number(env: Optional[Env], name: str, default: float, *, integer: bool = False,
            minimum: float = 0.0, maximum: float = 10**7) -> float:
     """A number from the environment, ``default`` when empty; SettingsError otherwise."""
@@ -50,8 +55,9 @@ def number(env: Optional[Env], name: str, default: float, *, integer: bool = Fal
         value = None
     if value is None or value != value or not minimum <= value <= maximum:
         kind = "un entier" if integer else "un nombre"
-        raise SettingsError(f"{name} invalide (« {raw[:30]} ») : {kind} entre {minimum:g} "
-                            f"et {maximum:g} attendu.")
+        bounds = (f"≥ {minimum:g}" if maximum >= 10**7
+                  else f"entre {minimum:g} et {maximum:g}")
+        raise SettingsError(f"{name} invalide (« {raw[:30]} ») : {kind} {bounds} attendu.")
     return value
 
 

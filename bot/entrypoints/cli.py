@@ -186,6 +186,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     except ServiceError as error:
         print(f"Erreur : {error.message}", file=sys.stderr)
         return 1
+    except settings.SettingsError as error:  # a section read later than the start (SMTP…)
+        print(f"Erreur : {error.message}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("Interrompu.", file=sys.stderr)
         return 130

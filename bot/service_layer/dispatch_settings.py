@@ -2,11 +2,11 @@
 retry policy: :func:`backoff_delay`, the wait before the next try after a failure."""
 from __future__ import annotations
 
-import os
 import random
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
+from bot import settings
 from bot.domain.errors import ServiceError
 
 
@@ -14,19 +14,12 @@ class DispatchConfigError(ServiceError):
     code = "dispatch_config"
 
 
-def _env_number(env: Mapping[str, str], name: str, default: float, *, integer: bool = False,
-                minimum: float = 0.0) -> float:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
+def _env_number(env: Optional[Mapping[str, str]], name: str, default: float, *,
+                integer: bool = False, minimum: float = 0.0) -> float:
     try:
-        value = int(raw) if integer else float(raw)
-    except ValueError:
-        value = None
-    if value is None or value != value or value < minimum or value > 10**7:
-        kind = "un entier" if integer else "un nombre"
-        raise DispatchConfigError(f"{name} invalide (« {raw[:30]} ») : {kind} ≥ {minimum:g} attendu.")
-    return value
+        return settings.number(env, name, default, integer=integer, minimum=minimum)
+    except settings.SettingsError as error:
+        raise DispatchConfigError(error.message) from None
 
 
 @dataclass(frozen=True)
@@ -47,9 +40,8 @@ class DispatchSettings:
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "DispatchSettings":
-        env = os.environ if env is None else env
         d = cls()
-        settings = cls(
+        chosen = cls(
             max_attempts=int(_env_number(env, "AMPER_OUTBOX_MAX_ATTEMPTS", d.max_attempts,
                                          integer=True, minimum=1)),
             backoff_base=_env_number(env, "AMPER_OUTBOX_BACKOFF_BASE", d.backoff_base),
@@ -64,11 +56,11 @@ class DispatchSettings:
                                       minimum=0.01),
             config_retry=_env_number(env, "AMPER_OUTBOX_CONFIG_RETRY", d.config_retry),
         )
-        if settings.lease > 0 and settings.lease <= settings.attempt_timeout:
+        if chosen.lease > 0 and chosen.lease <= chosen.attempt_timeout:
             raise DispatchConfigError("AMPER_OUTBOX_LEASE doit dépasser "
                                       "AMPER_OUTBOX_ATTEMPT_TIMEOUT (sinon un envoi en cours "
                                       "pourrait être repris par un autre répartiteur).")
-        return settings
+        return chosen
 
 
 def backoff_delay(attempts: int, settings: DispatchSettings,

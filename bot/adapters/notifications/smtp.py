@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import smtplib
 import socket
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, Mapping, Optional
 
+from bot import settings
 from bot.adapters.notifications.errors import DeliveryError, NotificationConfigError, clean
 
 TLS_MODES = ("none", "starttls", "tls")
@@ -39,16 +39,15 @@ class SmtpSettings:
     def from_env(cls, env: Optional[Mapping[str, str]] = None,
                  timeout: float = 30.0) -> "SmtpSettings":
         """Read AMPER_SMTP_* and AMPER_MAIL_FROM; NotificationConfigError if unusable."""
-        env = os.environ if env is None else env
-        host = (env.get("AMPER_SMTP_HOST") or "").strip()
+        host = settings.text(env, "AMPER_SMTP_HOST")
         if not host:
             raise NotificationConfigError(
                 "serveur SMTP non configuré : définissez AMPER_SMTP_HOST.")
-        tls = (env.get("AMPER_SMTP_TLS") or "starttls").strip().lower()
+        tls = settings.text(env, "AMPER_SMTP_TLS", "starttls").lower()
         if tls not in TLS_MODES:
             raise NotificationConfigError(
                 f"AMPER_SMTP_TLS invalide (« {clean(tls, 30)} ») : none, starttls ou tls attendu.")
-        raw_port = (env.get("AMPER_SMTP_PORT") or "").strip()
+        raw_port = settings.text(env, "AMPER_SMTP_PORT")
         if raw_port:
             if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
                 raise NotificationConfigError(
@@ -57,12 +56,12 @@ class SmtpSettings:
             port = int(raw_port)
         else:
             port = DEFAULT_PORTS[tls]
-        mail_from = (env.get("AMPER_MAIL_FROM") or "assistant-amper@localhost").strip()
+        mail_from = settings.text(env, "AMPER_MAIL_FROM", "assistant-amper@localhost")
         if not is_valid_email(mail_from):
             raise NotificationConfigError(
                 f"AMPER_MAIL_FROM invalide (« {clean(mail_from, 80)} ») : adresse e-mail attendue.")
-        user = (env.get("AMPER_SMTP_USER") or "").strip() or None
-        password = env.get("AMPER_SMTP_PASSWORD") or None
+        user = settings.text(env, "AMPER_SMTP_USER") or None
+        password = settings.raw(env, "AMPER_SMTP_PASSWORD") or None  # spaces may be part of it
         return cls(host=host, port=port, tls=tls, user=user, password=password,
                    mail_from=mail_from, timeout=timeout)
 
