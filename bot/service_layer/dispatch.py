@@ -48,7 +48,7 @@ from bot.domain.model import OutboxChannel, RequestStatus
 from bot.service_layer.dispatch_settings import (
     DispatchConfigError, DispatchSettings, backoff_delay)
 from bot.service_layer.outbox_report import DispatchReport, seconds_fr
-from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+from bot.service_layer.unit_of_work import AbstractUnitOfWork, SqlAlchemyUnitOfWork
 
 __all__ = ["Claimed", "DispatchConfigError", "DispatchReport", "DispatchSettings", "Dispatcher",
            "backoff_delay", "run_dispatcher"]
@@ -92,8 +92,11 @@ class Dispatcher:
     def __init__(self, *, url: Optional[str] = None, settings: Optional[DispatchSettings] = None,
                  smtp_env: Optional[Mapping[str, str]] = None,
                  clock: Callable[[], datetime] = _utcnow, rng: Optional[random.Random] = None,
-                 name: Optional[str] = None):
+                 name: Optional[str] = None,
+                 uow_factory: Optional[Callable[[], AbstractUnitOfWork]] = None):
         self.url = url
+        #: the store's units of work (tests may give the in-memory fake)
+        self._uow = uow_factory or (lambda: SqlAlchemyUnitOfWork(self.url))
         self.settings = settings or DispatchSettings()
         self.clock = clock
         self.rng = rng or random.Random()
@@ -110,9 +113,6 @@ class Dispatcher:
     @classmethod
     def from_env(cls, url: Optional[str] = None) -> "Dispatcher":
         return cls(url=url, settings=DispatchSettings.from_env())
-
-    def _uow(self) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self.url)
 
     # -- database steps (blocking; run in a thread) --------------------------------------
     def claim(self, due_before: Optional[datetime] = None) -> List[Claimed]:
