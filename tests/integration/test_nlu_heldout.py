@@ -36,7 +36,7 @@ Measured history (`python -m bot.entrypoints.evaluate --skip-cv`):
   wrong 0.0 %, intent 91.7 %.  Blind set: FAQ right 97.3 %, within one click 98.2 %,
   wrong 1.5 % (the same 2 phrases), intent 98.5 %.  Bars raised: FAQ right 0.80 -> 0.89,
   one click 0.97 -> 0.98, intent 0.83 -> 0.89, blind FAQ right 0.95 -> 0.96.
-- 2026-11-27 04:03, +278 FAQ phrasings (faq_more_5/6.yml, blind protocol, aimed at the
+- 2026-11-27 04:03, +278 FAQ phrasings (then faq_more_5/6.yml, now in data/nlu/faq/<topic>.yml; blind protocol, aimed at the
   cross-validation errors of the 03:21 model; 2 lines near a held-out phrase removed):
   FAQ right 91.0 %, within one click 99.2 %, wrong 0.0 %, intent 92.9 %.  Blind set: FAQ
   right 97.3 %, within one click 97.3 %, wrong 1.5 %, intent 98.5 %.  No gain on the
