@@ -202,5 +202,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 1
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+if __name__ == "__main__":  # pragma: no cover - ``python -m bot.entrypoints.cli`` (the launcher)
+    # Run the imported module's main, not this ``__main__`` copy: the subcommands of
+    # cli_requests / cli_forwarding register into ``bot.entrypoints.cli.REGISTRARS``.
+    from bot.entrypoints import cli as _cli
+
+    sys.exit(_cli.main())

@@ -105,3 +105,14 @@ def test_cli_store_unreachable():
     assert proc.returncode == 3 and "injoignable" in proc.stderr and "Traceback" not in proc.stderr
     proc = amper("sqlite:////tmp", "requests", "list", check=False)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("command", [["requests", "list", "--help"], ["dispatch", "--help"],
+                                     ["outbox", "list", "--help"], ["sector", "list", "--help"]])
+def test_every_subcommand_as_the_launcher_runs_it(command):
+    """``python -m bot.entrypoints.cli`` (how the launcher starts the dispatcher) knows the
+    subcommands of every CLI module, not only those of cli.py."""
+    proc = subprocess.run([sys.executable, "-m", "bot.entrypoints.cli", *command],
+                          capture_output=True, text=True, cwd=str(REPO), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"usage: amper {command[0]}")
