@@ -14,13 +14,18 @@ MODEL = Path(os.environ.get("AMPER_TEST_MODEL", PROJECT_ROOT / "models" / "amper
 
 #: fixtures that need the trained model or start real servers: their tests are ``slow``
 SLOW_FIXTURES = {"model_path", "model_runner", "stack", "client", "fixed_agent"}
+#: modules whose tests start real servers themselves: all of tests/e2e, and the dispatcher
+#: against local SMTP and webhook servers (its bookkeeping is tested on the in-memory store
+#: in tests/unit/test_dispatch_fake.py, which stays in the fast suite)
+SLOW_MODULES = ("tests/e2e/", "tests/integration/test_dispatch.py")
 
 
 def pytest_collection_modifyitems(config, items):
-    """``slow`` on every test that needs the model or real servers (all of tests/e2e), so
-    that ``make test-fast`` (-m "not slow and not postgres") runs without a trained model."""
+    """``slow`` on every test that needs the model or real servers, so that
+    ``make test-fast`` (-m "not slow and not postgres") runs without a trained model."""
     for item in items:
-        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or "tests/e2e/" in item.nodeid:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or \
+                item.nodeid.startswith(SLOW_MODULES):
             item.add_marker(pytest.mark.slow)
 
 
