@@ -2,11 +2,18 @@
 
 Each action reads the tracker into a :class:`bot.chat.flows.Turn`, calls one function of
 ``bot.chat.flows`` and turns the result into messages and ``SlotSet`` events.
+
+The flows are synchronous and read or write the store (SQL): each call runs in a small pool
+of worker threads (:func:`off_loop`), never on the action server's event loop, so that one
+slow store call does not hold every other conversation's turn.
 """
 from __future__ import annotations
 
+import asyncio
+import functools
 from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Optional, Text
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Dict, List, Optional, Text, TypeVar
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
@@ -18,6 +25,16 @@ from bot.chat.identity import identity_from_metadata
 from bot.chat.planning import Planning
 
 PLANNING = Planning()  # one unit of work per call; AMPER_DATABASE_URL read at call time
+#: The threads the flows run in (each call opens its own unit of work: no shared session).
+POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="amper-flows")
+
+T = TypeVar("T")
+
+
+async def off_loop(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``call(*args, **kwargs)`` in :data:`POOL`, awaited: the event loop goes on meanwhile."""
+    return await asyncio.get_running_loop().run_in_executor(
+        POOL, functools.partial(call, *args, **kwargs))
 
 
 def turn_from(tracker: Tracker, extracted: Optional[Dict[str, Any]] = None) -> flows.Turn:
@@ -98,13 +115,17 @@ class _ValidateRequestForm(FormValidationAction):
             # then was an answer to the other form's question, not to this one
             switched_from = next((kind for kind, form in flows.FORMS.items()
                                   if kind != self.kind and form_was_running(tracker, form)), None)
-            result = flows.open_request(
-                self.kind, turn_from(tracker, {} if switched_from else extracted), PLANNING,
+            result = await off_loop(
+                flows.open_request, self.kind,
+                turn_from(tracker, {} if switched_from else extracted), PLANNING,
                 switched_from=switched_from)
         elif not extracted:
-            return []  # back to the form after a digression: nothing new to check
+            # back to the form after a digression: nothing new to check; the question asked
+            # next checks whose form it is (bot/chat/flows/ownership.py)
+            return []
         else:
-            result = flows.step(self.kind, turn_from(tracker, extracted), PLANNING)
+            result = await off_loop(flows.step, self.kind, turn_from(tracker, extracted),
+                                    PLANNING)
         return emit(dispatcher, result)
 
 
@@ -132,9 +153,10 @@ class _AskAction(Action, ABC):
     def name(self) -> Text:
         return f"action_ask_{flows.FORMS[self.kind]}_{self.slot}"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        return emit(dispatcher, flows.ask(self.kind, self.slot, turn_from(tracker), PLANNING))
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        return emit(dispatcher, await off_loop(flows.ask, self.kind, self.slot,
+                                               turn_from(tracker), PLANNING))
 
 
 def _ask_action(kind: str, slot: str) -> type:
@@ -152,9 +174,9 @@ class ActionAbandonRequest(Action):
     def name(self) -> Text:
         return "action_abandon_request"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        return emit(dispatcher, flows.abandon(last_request_kind(tracker)))
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        return emit(dispatcher, await off_loop(flows.abandon, last_request_kind(tracker)))
 
 
 class ActionRequestStatus(Action):
@@ -163,6 +185,7 @@ class ActionRequestStatus(Action):
     def name(self) -> Text:
         return "action_request_status"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        return emit(dispatcher, flows.request_status(turn_from(tracker), PLANNING))
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        return emit(dispatcher, await off_loop(flows.request_status, turn_from(tracker),
+                                               PLANNING))

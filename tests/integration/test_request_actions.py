@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,7 +22,8 @@ from actions import requests as actions
 from bot.adapters import db
 from bot.adapters.planning_import import PlanningRow
 from bot.domain import clock
-from bot.chat.identity import mint_token
+from bot.chat.identity import mint_token, verify_token
+from bot.chat.planning import Planning
 from bot.service_layer import services
 from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from bot.settings import PROJECT_ROOT
@@ -64,10 +66,24 @@ def token(client="1001", **kw):
     return mint_token(client, secret=SECRET, **kw)
 
 
+#: ``tracker(owner=…)`` default: the conversation belongs to whoever sends this message.
+SENDER = object()
+
+
+def owner_of(auth):
+    """The owner slots a form started with ``auth`` holds (bot/chat/flows/ownership.py)."""
+    who = verify_token(auth, SECRET) if auth else None
+    return {"owner_client": who.client_number, "owner_actor": who.actor} if who else {}
+
+
 def tracker(text, *, intent="inform", entities=None, slots=None, extracted=None, auth=None,
-            requested=None, active_loop=None, message_id="m1", sender="alice", events=()):
+            requested=None, active_loop=None, message_id="m1", sender="alice", events=(),
+            owner=SENDER):
+    """``owner``: the token the form was started with (by default this message's own,
+    ``auth``); None: no owner recorded."""
     values = {name: None for name in SLOT_NAMES}
     values["misunderstood"] = 0.0
+    values.update(owner_of(auth if owner is SENDER else owner))
     values.update(slots or {})
     values.update(extracted or {})
     values["requested_slot"] = requested
@@ -589,3 +605,133 @@ def test_the_status_question_with_the_store_down(store, monkeypatch):
     monkeypatch.setenv("AMPER_DATABASE_URL", "postgresql+psycopg2://nobody@127.0.0.1:1/none")
     slots, msgs = status("où en est ma demande ?", auth=token())
     assert slots == {} and "01 99 88 77 66" in texts(msgs)
+
+
+# --- one conversation, one person (issue 19) ---------------------------------------------------
+
+SUMMARY = ("Votre intervention du mardi 3 mars à 9 h a lieu dans moins de 48 heures.\n"
+           "Récapitulatif : annulation de l'intervention du mardi 3 mars, 9 h–10 h "
+           "(Marie Curie), motif : maladie.")
+SECRETS = ("mardi", "3 mars", "Marie Curie", "maladie", "Récapitulatif", "I-24H", "Dupont")
+INTRUDERS = {"no token": lambda: None, "another client": lambda: token("2001"),
+             "staff for the same client": lambda: token(role="staff", staff="jdupuis")}
+
+
+def test_the_domain_declares_the_owner_slots():
+    for name in ("owner_client", "owner_actor"):
+        assert DOMAIN["slots"][name]["mappings"] == [{"type": "custom"}]
+
+
+@pytest.mark.parametrize("auth, actor", [
+    (lambda: token(), "client 1001"), (lambda: token(role="staff", staff="jdupuis"), "jdupuis"),
+], ids=["client", "staff"])
+def test_a_form_starts_bound_to_the_identity_of_its_first_message(store, auth, actor):
+    slots, _ = open_form("je suis malade, annulez demain", auth=auth())
+    assert (slots["owner_client"], slots["owner_actor"]) == ("1001", actor)
+    done, _ = confirm("oui", {**_confirmed_cancel(), **slots}, auth=auth())
+    assert done["owner_client"] is None and done["owner_actor"] is None  # cleared at the end
+    assert len(rows(store)) == 1
+
+
+@pytest.mark.parametrize("intruder", INTRUDERS.values(), ids=INTRUDERS.keys())
+def test_someone_else_on_the_same_sender_id_confirms_nothing_and_learns_nothing(store, intruder):
+    slots, msgs = confirm("oui", {**_confirmed_cancel(), "request_summary": SUMMARY},
+                          auth=intruder(), owner=token())
+    said = texts(msgs)
+    for secret in SECRETS:
+        assert secret not in said
+    assert rows(store) == []
+    assert slots["requested_slot"] is None  # the form ends
+    for name in ("intervention_id", "cancellation_reason", "request_summary",
+                 "decision_code", "owner_client", "owner_actor"):
+        assert slots[name] is None
+    if intruder() is None:
+        assert "Reconnectez-vous" in said
+    else:
+        assert said.startswith("Cette conversation a été reprise : recommençons.")
+
+
+@pytest.mark.parametrize("intruder", INTRUDERS.values(), ids=INTRUDERS.keys())
+def test_the_confirmation_question_checks_whose_form_it_is(store, intruder):
+    """The form resumes after a question: its confirmation question (the recap) is asked
+    again by ``action_ask_…``, which checks the identity of the latest message."""
+    before = {"intervention_id": "I-24H", "cancellation_reason": "maladie",
+              "request_summary": SUMMARY, "decision_code": "cancellation_exemption_pending"}
+    slots, msgs = run(actions.ASK_ACTIONS[2](), tracker(
+        "je peux payer en CESU ?", intent="faq", auth=intruder(), owner=token(), slots=before,
+        requested="cancellation_confirmed", active_loop="cancellation_form"))
+    said = texts(msgs)
+    assert "Confirmez-vous" not in said and "Marie Curie" not in said
+    assert slots["requested_slot"] is None and slots["request_summary"] is None
+    # the owner, on the other hand, hears the recap again
+    _, msgs = run(actions.ASK_ACTIONS[2](), tracker(
+        "je peux payer en CESU ?", intent="faq", auth=token(), slots=before,
+        requested="cancellation_confirmed", active_loop="cancellation_form"))
+    assert "Marie Curie" in texts(msgs) and "Confirmez-vous" in texts(msgs)
+
+
+def test_the_owner_confirms_normally(store):
+    slots, msgs = confirm("oui", {**_confirmed_cancel(), "request_summary": SUMMARY},
+                          auth=token(), owner=token())
+    [request] = rows(store)
+    assert request.reference in texts(msgs) and request.actor == "client 1001"
+
+
+def test_long_sender_ids_that_differ_only_at_the_end_never_share_a_key(store):
+    long_id = "web-" + "x" * 296
+    confirm("oui", _confirmed_cancel("I-72H", "personnel", "cancellation_free"),
+            auth=token(), sender=long_id + "1", message_id="same")
+    _, msgs = confirm("oui", _confirmed_cancel("I-5D", "personnel", "cancellation_free"),
+                      auth=token(), sender=long_id + "2", message_id="same")
+    first, second = rows(store)
+    assert {first.intervention_external_id, second.intervention_external_id} == {"I-72H", "I-5D"}
+    assert second.reference in texts(msgs) and "déjà enregistrée" not in texts(msgs)
+    with db.get_engine().connect() as conn:  # AMPER_DATABASE_URL: this test's store
+        keys = conn.exec_driver_sql("SELECT idempotency_key FROM requests").scalars().all()
+    assert len(set(keys)) == 2 and all(k.startswith("chat:") and len(k) <= 200 for k in keys)
+
+
+# --- the action server's event loop --------------------------------------------------------------
+
+async def run_async(action, trk):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, trk, DOMAIN)
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}, dispatcher.messages
+
+
+def test_a_turn_is_answered_while_another_waits_on_the_store(store, monkeypatch):
+    """The flows run in worker threads: a store call held by one conversation (here until an
+    Event is set) does not stop another conversation's turn on the same event loop."""
+    entered, release = threading.Event(), threading.Event()
+    calls, lock = [], threading.Lock()
+
+    class HeldPlanning(Planning):
+        def upcoming(self, who, now, **kw):
+            with lock:
+                calls.append(who.client_number)
+                first = len(calls) == 1
+            if first:  # the first conversation's call: held until the second is answered
+                entered.set()
+                if not release.wait(timeout=5):
+                    raise AssertionError("the other turn never ran: the event loop was held")
+            return super().upcoming(who, now, **kw)
+
+    monkeypatch.setattr(actions, "PLANNING", HeldPlanning())
+
+    async def two_conversations():
+        held = asyncio.ensure_future(run_async(actions.ValidateCancellationForm(), tracker(
+            "je suis malade, annulez demain", intent="request_cancellation", auth=token(),
+            sender="first")))
+        assert await asyncio.get_running_loop().run_in_executor(None, entered.wait, 5)
+        other = await asyncio.wait_for(run_async(actions.ASK_ACTIONS[0](), tracker(
+            "annuler", intent="request_cancellation", auth=token(), sender="second",
+            active_loop="cancellation_form")), timeout=5)
+        assert not held.done()  # still inside its store call
+        release.set()
+        return await asyncio.wait_for(held, timeout=5), other
+
+    (first_slots, _), (_, asked) = asyncio.run(two_conversations())
+    assert first_slots["intervention_id"] == "I-24H" and first_slots["cancellation_reason"] == \
+        "maladie"
+    assert [b["title"] for b in asked[0]["buttons"]][0] == "mardi 3 mars, 9 h–10 h (Marie Curie)"
+    assert len(calls) >= 2  # the held call, then the other turn's (and the rest of the first)

@@ -34,9 +34,12 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=PARIS)  # Monday 2 March 2026, 9 h
 CLIENT = Identity(client_number="1001", role="client", actor="client 1001", channel="web")
 STAFF = Identity(client_number="1001", role="staff", actor="jdupuis", channel="phone")
 
-#: Intents whose message Rasa never puts in the requested slot (domain.yml ``not_intent``).
-NOT_AN_ANSWER = {"faq", "stop", "human_handoff", "bot_challenge", "ask_request_status",
-                 "request_cancellation", "request_schedule_change"}
+#: Intents whose message Rasa never puts in the requested slot of each form (domain.yml
+#: ``not_intent``, the anchors ``&interrupts_<form>``): the other kind of request interrupts a
+#: form, a request of the same kind is read as an answer.
+_INTERRUPTS = {"faq", "stop", "human_handoff", "bot_challenge", "ask_request_status"}
+NOT_AN_ANSWER = {flows.CANCELLATION: _INTERRUPTS | {"request_schedule_change"},
+                 flows.SCHEDULE_CHANGE: _INTERRUPTS | {"request_cancellation"}}
 
 
 def row(iid: str, start: datetime, client: str = "1001", name: str = "Mme Dupont",
@@ -111,7 +114,7 @@ class Chat:
         form_slots = flows.FORM_SLOTS[self.kind]
         extracted = {}
         requested = self.slots.get("requested_slot")
-        if requested and intent not in NOT_AN_ANSWER:
+        if requested and intent not in NOT_AN_ANSWER[self.kind]:
             extracted[requested] = text
         extracted.update({k: v for k, v in self._entities.items() if k in form_slots})
         if extracted:
@@ -135,6 +138,15 @@ class Chat:
         self.kind = None
         self._apply(res, {})
         self.slots["requested_slot"] = None  # the loop is deactivated
+        return self.said
+
+    def digress(self, text: str = "je peux payer en CESU ?", intent: str = "faq") -> str:
+        """A question inside the form (FAQ: answered by a response, not by our actions), then
+        the form resumes as Rasa resumes it: its validation gets nothing to check (returns
+        nothing), and the form asks its requested slot again."""
+        assert self.kind is not None, "no form is running"
+        self._begin(text, intent, None, None)
+        self._ask(self.slots["requested_slot"])
         return self.said
 
     def status(self, text: str = "où en est ma demande ?") -> str:
@@ -186,9 +198,16 @@ class Chat:
             self.kind, self.slots["requested_slot"] = None, None
             return
         self.slots["requested_slot"] = missing[0]
-        asked = flows.ask(self.kind, missing[0], self._turn({}), self.planning)
+        self._ask(missing[0])
+
+    def _ask(self, slot: str) -> None:
+        """The form's question (``action_ask_…``); it may end the form, as a validation may
+        (a ``requested_slot`` set to None: Rasa's form is then done)."""
+        asked = flows.ask(self.kind, slot, self._turn({}), self.planning)
         self.slots.update(asked.slots)
         self.replies += asked.replies
+        if "requested_slot" in asked.slots and asked.slots["requested_slot"] is None:
+            self.kind = None
 
 
 def button_payload(entities: Dict[str, Any]) -> str:

@@ -9,6 +9,8 @@ the :class:`Result` into ``SlotSet`` events and messages.  Nothing here imports 
 * :mod:`.forms`  one message inside a form, through the form's step class
   (:mod:`.steps` shared, :mod:`.cancellation`, :mod:`.schedule_change`);
 * :mod:`.questions`  the question for the next slot;
+* :mod:`.ownership`  the form belongs to whoever started it (``owner_client``,
+  ``owner_actor``): checked at every step;
 * :mod:`.closing`  recording after the yes, or abandoning;
 * :mod:`.status`  where the client's requests stand.
 """
@@ -18,12 +20,13 @@ from bot.chat.flows.opening import open_request, start_request
 from bot.chat.flows.questions import ask
 from bot.chat.flows.status import mentioned_reference, request_status
 from bot.chat.flows.turn import (
-    CANCELLATION, FORM_SLOTS, FORMS, KIND_OF_FORM, SCHEDULE_CHANGE, Reply, Result, Turn,
-    cleared_slots,
+    CANCELLATION, FORM_SLOTS, FORMS, KIND_OF_FORM, OWNER_ACTOR, OWNER_CLIENT, SCHEDULE_CHANGE,
+    Reply, Result, Turn, cleared_slots,
 )
 
 __all__ = [
-    "CANCELLATION", "FORM_SLOTS", "FORMS", "KIND_OF_FORM", "SCHEDULE_CHANGE", "Reply",
+    "CANCELLATION", "FORM_SLOTS", "FORMS", "KIND_OF_FORM", "OWNER_ACTOR", "OWNER_CLIENT",
+    "SCHEDULE_CHANGE", "Reply",
     "Result", "Turn", "abandon", "ask", "cleared_slots", "mentioned_reference",
     "open_request", "request_status", "start_request", "step", "validate_step",
 ]

@@ -3,6 +3,7 @@ said before the yes still applies; several interventions all or none), or say th
 was recorded and why."""
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Callable, List, Optional, Tuple, Type
 
 from bot.chat import wording
@@ -12,6 +13,7 @@ from bot.domain.errors import (
     AlreadyRequested, InterventionNotFound, OutOfNoticeNotConfirmed, RuleRefused,
     ServiceError, StoreUnavailable,
 )
+from bot.chat.flows.ownership import taken_over
 from bot.chat.flows.steps import FormStep
 from bot.chat.flows.turn import CANCELLATION, NO, YES, Result, Turn, closed
 
@@ -20,8 +22,29 @@ from bot.chat.flows.turn import CANCELLATION, NO, YES, Result, Turn, closed
 Preview = Tuple[str, str, bool]
 
 
+#: Prefix of the idempotency keys of the chat's confirmations.
+KEY_PREFIX = "chat:sha256:"
+
+
+def idempotency_key(turn: Turn) -> str:
+    """The key of one confirmation: the same message replayed (a network retry) gives the
+    same key, so no second request; two conversations never share one.
+
+    A hash of the sender id and the message id (or the time, without an id): a long sender
+    id cannot be cut into another one's (the store keeps 200 characters, a group of
+    cancellations adds ``:<intervention id>`` to at most 135), and a sender id holding the
+    separator cannot pass for another sender and message."""
+    message = turn.message_id or turn.now.isoformat()
+    digest = hashlib.sha256(f"{len(turn.sender)}:{turn.sender}:{message}".encode("utf-8"))
+    return KEY_PREFIX + digest.hexdigest()
+
+
 def finish(form: Type[FormStep], turn: Turn, planning: Planning) -> Result:
-    """Close ``form``'s request once the confirmation is answered."""
+    """Close ``form``'s request once the confirmation is answered, only for the form's
+    owner (:mod:`.ownership`): anyone else records nothing and hears nothing of it."""
+    taken = taken_over(form.kind, turn)
+    if taken is not None:
+        return taken
     res = closed(Result())
     answer = turn.slots.get(form.confirm_slot)
     if answer == NO:
@@ -29,12 +52,8 @@ def finish(form: Type[FormStep], turn: Turn, planning: Planning) -> Result:
         return res
     if answer != YES:
         return res  # the form stopped early and has said why
-    who = turn.identity
-    if who is None:
-        res.say(wording.session_lost())
-        return res
-    # the same confirmation replayed (retry) gives the same key: no second request
-    key = f"chat:{turn.sender}:{turn.message_id or turn.now.isoformat()}"
+    who = turn.identity  # verified: an owned form has one
+    key = idempotency_key(turn)
     group = list(turn.slots.get("intervention_ids") or [])
     if form.several_at_once and len(group) > 1:
         return _finish_group(res, turn, planning, who, group, key)

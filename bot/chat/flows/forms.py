@@ -10,6 +10,7 @@ from bot.chat.planning import Planning
 from bot.domain.errors import StoreUnavailable
 from bot.chat.flows.cancellation import CancellationStep
 from bot.chat.flows.closing import finish
+from bot.chat.flows.ownership import taken_over
 from bot.chat.flows.schedule_change import ScheduleChangeStep
 from bot.chat.flows.steps import FormStep
 from bot.chat.flows.turn import FORM_SLOTS, NO, REQUESTED_SLOT, YES, Result, Turn, end_form
@@ -27,12 +28,16 @@ def validate_step(kind: str, turn: Turn, planning: Planning) -> Result:
     Returns the validated value (or None) for every extracted slot, plus any other slot the
     message fills (corrections, several details at once).  Ends the form by setting
     ``requested_slot`` to None when nothing more can be done (identity lost, store down,
-    rule refusal).  :func:`step` closes the form after the confirmation."""
+    rule refusal).  :func:`step` closes the form after the confirmation.
+
+    First of all, the form must belong to whoever sent this message (:mod:`.ownership`):
+    else it ends, cleared, and nothing of it is read or said."""
+    taken = taken_over(kind, turn, planning)
+    if taken is not None:
+        return taken
     form = STEPS[kind]
     res = Result(slots={name: None for name in turn.extracted})
-    who = turn.identity
-    if who is None:
-        return end_form(res, kind, wording.session_lost())
+    who = turn.identity  # verified: an owned form has one
     try:
         upcoming = planning.upcoming(who, turn.now)
     except StoreUnavailable:

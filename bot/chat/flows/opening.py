@@ -9,6 +9,7 @@ from bot.chat import wording
 from bot.chat.planning import BUTTONS_LIMIT, Planning
 from bot.domain.errors import StoreUnavailable
 from bot.chat.flows.forms import STEPS, validate_step
+from bot.chat.flows.ownership import owned, owner_slots
 from bot.chat.flows.turn import FORM_SLOTS, REQUESTED_SLOT, Reply, Result, Turn, cleared_slots
 
 
@@ -16,7 +17,8 @@ def start_request(kind: str, turn: Turn, planning: Planning,
                   keep: Optional[str] = None) -> Result:
     """Check identity and planning, pre-fill what the first message says.
 
-    Sets ``can_request``: False when no request is possible now (see :func:`open_request`).
+    The form belongs to the identity of this message from now on (``owner_client``,
+    ``owner_actor``: see :mod:`.ownership`).  Sets ``can_request``: False when no request is possible now (see :func:`open_request`).
     ``keep``: an intervention to keep when the message names none (it must be upcoming:
     the slot it comes from may hold raw text)."""
     res = Result(slots=cleared_slots())
@@ -26,6 +28,7 @@ def start_request(kind: str, turn: Turn, planning: Planning,
         res.say(wording.login_needed(kind))
         res.slots["can_request"] = False
         return res
+    res.slots.update(owner_slots(who))
     try:
         upcoming = planning.upcoming(who, turn.now)
     except StoreUnavailable:
@@ -63,9 +66,13 @@ def open_request(kind: str, turn: Turn, planning: Planning,
 
     ``switched_from``: the other request form was running ("finalement je préfère la
     décaler" during a cancellation).  That request is dropped, nothing recorded, and said
-    so; its intervention is kept unless this message names another one."""
-    if switched_from is None:
+    so; its intervention is kept unless this message names another one.  Unless that
+    request was someone else's (:mod:`.ownership`): then nothing of it is kept nor named,
+    the newcomer starts afresh."""
+    if switched_from is None or not owned(turn):
         start = start_request(kind, turn, planning)
+        if switched_from is not None and turn.identity is not None:
+            start.replies.insert(0, Reply(wording.taken_over()))
     else:
         start = start_request(kind, turn, planning, keep=turn.slots.get("intervention_id"))
         start.replies.insert(0, Reply(wording.switched(switched_from, kind)))

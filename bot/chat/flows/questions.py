@@ -12,11 +12,17 @@ from bot.domain.fr_format import format_date, format_duration
 from bot.domain.model import Intervention
 from bot.domain.rules import Code
 from bot.chat.flows.forms import STEPS
+from bot.chat.flows.ownership import taken_over
 from bot.chat.flows.turn import CONFIRM_SLOT, Result, Turn
 
 
 def ask(kind: str, slot: str, turn: Turn, planning: Planning) -> Result:
-    """The question for ``slot`` (with its buttons)."""
+    """The question for ``slot`` (with its buttons), the recap before the confirmation: only
+    to the form's owner (:mod:`.ownership`; also when the form resumes after a question).
+    Anyone else gets the form ended (``requested_slot`` None) and cleared."""
+    taken = taken_over(kind, turn)
+    if taken is not None:
+        return taken
     res = Result()
     if slot == "intervention_id":
         _ask_intervention(kind, res, turn, planning)

@@ -14,6 +14,12 @@ also in ``intervention_id``),
 ``misunderstood`` (consecutive misses on the requested slot), ``request_summary`` (the rule
 decision and recap said before confirmation), ``decision_code`` (the previewed decision,
 checked again before recording).  Confirmation slots hold "yes" / "no".
+
+Owner slots: ``owner_client`` (the client number) and ``owner_actor`` (the actor: the
+client's login, or the staff login acting for them), set when a request form starts and
+cleared with the others; every later step of the form checks them against the identity of
+its own message (:mod:`.ownership`).  Other tools find a client's conversations by them:
+keep their names and values.
 """
 from __future__ import annotations
 
@@ -34,8 +40,9 @@ FORM_SLOTS = {
     CANCELLATION: ("intervention_id", "cancellation_reason", "cancellation_confirmed"),
     SCHEDULE_CHANGE: ("intervention_id",) + NEW_SLOT_FIELDS + ("schedule_change_confirmed",),
 }
+OWNER_CLIENT, OWNER_ACTOR = "owner_client", "owner_actor"
 HELPER_SLOTS = ("candidate_ids", "misunderstood", "request_summary", "decision_code",
-                "intervention_ids", "all_offered")
+                "intervention_ids", "all_offered", OWNER_CLIENT, OWNER_ACTOR)
 REQUESTED_SLOT = "requested_slot"
 YES, NO = "yes", "no"
 

@@ -54,6 +54,18 @@ def session_lost() -> str:
             f"pour reprendre, ou {contact()}.")
 
 
+def taken_over() -> str:
+    """A request form started by someone else (another client or another staff member):
+    says nothing of it, not even its kind."""
+    return "Cette conversation a été reprise : recommençons."
+
+
+def what_next() -> str:
+    """After :func:`taken_over`, when the newcomer has not asked for a request."""
+    return ("Que souhaitez-vous faire ? Je peux annuler ou déplacer une de vos interventions, "
+            "ou répondre à vos questions.")
+
+
 def no_upcoming(kind: str) -> str:
     return (f"Je ne vois aucune intervention à venir dans votre planning : il n'y a rien à "
             f"{KIND_WORDS[kind]}. Pour toute question, {contact()}.")
