@@ -15,6 +15,7 @@ from bot.domain.dates import (
     Ambiguity, DateRange, When, clarification_question, normalise, parse_when,
 )
 from bot.domain.fr_format import format_date
+from bot.domain.health_words import HOSPITALISATION, ILLNESS
 from bot.domain.intervention_match import match_interventions, target_of
 from bot.domain.model import Intervention
 from bot.chat import wording
@@ -23,9 +24,8 @@ from bot.chat import wording
 # --- reason (category only: nothing else about health is kept) ------------------------------
 
 _REASON_PATTERNS = [
-    ("hospitalisation", re.compile(r"\bhospitali|\bhopital\b|\bhosto\b|\bclinique\b|\burgences?\b")),
-    ("maladie", re.compile(r"\bmalade|\bmaladie|\bgrippe|\bfievre|\bsouffrant|\bcovid|\bgastro"
-                           r"|\balite|\bconvalescen|\bopere\b|\boperation\b")),
+    ("hospitalisation", HOSPITALISATION),
+    ("maladie", ILLNESS),
     ("personnel", re.compile(r"\bpersonnel|\bperso\b|\bvacances?\b|\bvoyage|\bfamill|\bprive")),
     ("autre", re.compile(r"\bautres?\b|\bpeu importe\b|\bsans raison\b|\bprefere pas\b")),
 ]
