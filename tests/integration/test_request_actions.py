@@ -670,6 +670,22 @@ def test_the_confirmation_question_checks_whose_form_it_is(store, intruder):
     assert "Marie Curie" in texts(msgs) and "Confirmez-vous" in texts(msgs)
 
 
+def test_another_client_asking_mid_form_gets_a_fresh_form_of_their_own(store):
+    slots, msgs = _validate_cancel("annulez mon intervention de demain",
+                                   {"cancellation_reason": "annulez mon intervention de demain"},
+                                   slots={"intervention_id": "I-24H", "request_summary": SUMMARY},
+                                   requested="cancellation_reason",
+                                   intent="request_cancellation", auth=token("2001"),
+                                   owner=token())
+    said = texts(msgs)
+    assert said.startswith("Cette conversation a été reprise : recommençons.")
+    assert "Marie Curie" not in said and "I-24H" not in said
+    assert slots["intervention_id"] == "S-24H" and slots["owner_client"] == "2001"
+    assert slots["cancellation_reason"] is None and slots["request_summary"] is None
+    assert "requested_slot" not in slots  # their form goes on: it asks for the reason
+    assert rows(store) == []
+
+
 def test_the_owner_confirms_normally(store):
     slots, msgs = confirm("oui", {**_confirmed_cancel(), "request_summary": SUMMARY},
                           auth=token(), owner=token())

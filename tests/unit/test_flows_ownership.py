@@ -127,6 +127,21 @@ def test_the_confirmation_question_is_not_repeated_to_someone_else_after_a_quest
     assert_cleared(chat)
 
 
+@pytest.mark.parametrize("intruder", INTRUDERS.values(), ids=INTRUDERS.keys())
+def test_a_schedule_change_is_just_as_bound_to_its_owner(intruder):
+    uow = seeded()
+    chat = Chat(uow)
+    said = chat.open(SCHEDULE_CHANGE, "je voudrais déplacer l'intervention du 17/03")
+    chat.say("jeudi 19 mars de 15h30 à 16h30")
+    assert chat.slots["requested_slot"] == "schedule_change_confirmed"
+    chat.identity = intruder
+    said = chat.say("oui", intent="affirm")
+    for secret in ("17 mars", "19 mars", "15 h 30", "Marie Curie", "Récapitulatif", "I-15D"):
+        assert secret not in said
+    assert_cleared(chat)
+    assert recorded(uow) == []
+
+
 def test_the_client_cannot_take_over_what_staff_started_for_them():
     uow = seeded()
     chat = at_confirmation(uow, identity=STAFF)
