@@ -150,9 +150,27 @@ def encoder(env: Optional[Env] = None) -> EncoderSettings:
     return EncoderSettings(threads=threads, cache=cache)
 
 
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long personal data is kept (docs/privacy.md), in days; ``amper purge`` applies it."""
+
+    conversations_days: int  # AMPER_RETENTION_CONVERSATIONS_DAYS: since the last message
+    requests_days: int       # AMPER_RETENTION_REQUESTS_DAYS: closed requests, then anonymised
+    outbox_days: int         # AMPER_RETENTION_OUTBOX_DAYS: delivered payloads, then emptied
+
+
+def retention(env: Optional[Env] = None) -> RetentionSettings:
+    def days(name: str, default: int) -> int:
+        return int(number(env, name, default, integer=True, minimum=1, maximum=36500))
+
+    return RetentionSettings(conversations_days=days("AMPER_RETENTION_CONVERSATIONS_DAYS", 30),
+                             requests_days=days("AMPER_RETENTION_REQUESTS_DAYS", 400),
+                             outbox_days=days("AMPER_RETENTION_OUTBOX_DAYS", 7))
+
+
 #: The sections checked at start; the outbox's own sections add themselves (dispatch).
 SECTIONS: List[Callable[[Optional[Env]], object]] = [database, servers, secret, contact_settings,
-                                                     encoder]
+                                                     encoder, retention]
 
 
 def check(env: Optional[Env] = None, sections: Sequence[Callable] = ()) -> List[str]:

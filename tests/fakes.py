@@ -6,8 +6,9 @@ the unit tests of the service layer (tests/unit/test_services*.py).
 references ``AMP-YYYY-NNNNNN`` counted per year, unique request references and idempotency
 keys, at most one open request per intervention and kind (all three raise ``Conflict``
 like the database's constraints), history, the outbox lease cycle (claim, delivered,
-failed, requeue, dead after the last attempt), sectors, clients, accounts and the planning
-upsert.  ``FakeUnitOfWork`` runs each ``with`` block on a deep copy of the committed store:
+failed, requeue, dead after the last attempt), sectors, clients, accounts, the planning
+upsert and the privacy operations (retention, forget, export).  ``FakeUnitOfWork`` runs
+each ``with`` block on a deep copy of the committed store:
 ``commit`` swaps the copy in, leaving without it drops the copy (so a rolled-back
 transaction gives its reference number back, as in the database).
 
@@ -39,8 +40,8 @@ from bot.adapters.repository import INTERRUPTED_AT_LAST_ATTEMPT
 from bot.domain.clock import PARIS
 from bot.domain.errors import Conflict
 from bot.domain.model import (
-    Account, Channel, Intervention, InterventionStatus, OPEN_STATUSES, OutboxChannel,
-    OutboxStatus, ReasonCategory, Request, RequestHistoryEntry, RequestKind, RequestStatus,
+    Account, CLOSED_STATUSES, Channel, Client, Intervention, InterventionStatus, OPEN_STATUSES,
+    OutboxChannel, OutboxStatus, ReasonCategory, Request, RequestHistoryEntry, RequestKind, RequestStatus,
     Role, Sector,
 )
 from bot.service_layer.unit_of_work import AbstractUnitOfWork
@@ -361,6 +362,77 @@ class FakeRepository(AbstractRepository):
         for m in chosen:
             m.update(status=PENDING, next_attempt_at=_at(now), lease_owner=None,
                      lease_until=None, **({"attempts": 0} if reset_attempts else {}))
+        return len(chosen)
+
+    # --- privacy: retention, forget, export ----------------------------------------------------
+    def get_client(self, client_number: str) -> Optional[Client]:
+        c = self.clients.get(str(client_number))
+        return Client(number=str(client_number), name=c["name"], sector=c["sector"],
+                      id=c["id"]) if c else None
+
+    def client_interventions(self, client_number: str) -> List[Intervention]:
+        return [self._intervention(r) for r in sorted(self.interventions.values(), key=lambda r: (
+            r["start"], r["id"])) if r["client"] == str(client_number)]
+
+    def client_accounts(self, client_number: str) -> List[Account]:
+        client_id = self.client_id(str(client_number))
+        return [self.get_account(login)[0] for login, a in sorted(
+            self.accounts.items(), key=lambda i: i[1]["id"]) if a["client_id"] == client_id]
+
+    def delete_client_accounts(self, client_number: str) -> int:
+        logins = [a.login for a in self.client_accounts(client_number)]
+        for login in logins:
+            del self.accounts[login]
+        return len(logins)
+
+    def rename_client(self, client_number: str, name: str) -> bool:
+        client = self.clients.get(str(client_number))
+        if client:
+            client["name"] = name
+        return client is not None
+
+    def request_keys(self, client_number: str) -> List[str]:
+        client_id = self.client_id(str(client_number))
+        return [r["idempotency_key"] for _, r in sorted(self.requests.items())
+                if r["client_id"] == client_id and r.get("idempotency_key")]
+
+    def closed_requests_before(self, before: datetime, marker: str) -> List[int]:
+        closed = {s.value for s in CLOSED_STATUSES}
+        return sorted(i for i, r in self.requests.items() if r["status"] in closed
+                      and r["updated_at"] < before and r["actor"] != marker)
+
+    def anonymise_requests(self, request_ids: Sequence[int], marker: str) -> int:
+        changed = 0
+        for rid in request_ids:
+            row = self.requests[rid]
+            self.request_history = [(i, e if i != rid else RequestHistoryEntry(
+                at=e.at, actor=marker if e.actor == row["actor"] else e.actor,
+                from_status=e.from_status, to_status=e.to_status, note=None))
+                for i, e in self.request_history]
+            changed += row["actor"] != marker
+            row.update(actor=marker, idempotency_key=None, reason_category=None)
+        return changed
+
+    def outbox_of_requests(self, request_ids: Sequence[int]) -> List[Tuple[int, str]]:
+        return [(m["id"], m["status"]) for m in self._messages(
+            lambda m: m["request_id"] in set(request_ids))]
+
+    def delivered_outbox_before(self, before: datetime) -> List[int]:
+        return [m["id"] for m in self._messages(lambda m: m["status"] == "delivered"
+                                                and m["delivered_at"] < before and m["payload"])]
+
+    def empty_outbox_payloads(self, message_ids: Sequence[int]) -> int:
+        chosen = self._messages(lambda m: m["id"] in set(message_ids) and m["payload"])
+        for m in chosen:
+            m["payload"] = {}
+        return len(chosen)
+
+    def stop_outbox(self, message_ids: Sequence[int], error: str) -> int:
+        chosen = self._messages(lambda m: m["id"] in set(message_ids)
+                                and m["status"] in (PENDING, SENDING))
+        for m in chosen:
+            m.update(status=OutboxStatus.DEAD.value, lease_owner=None, lease_until=None,
+                     last_error=error[:2000])
         return len(chosen)
 
 

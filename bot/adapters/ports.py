@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bot.domain.model import (
-    Account, Intervention, InterventionStatus, OutboxChannel, OutboxStatus, Request,
+    Account, Client, Intervention, InterventionStatus, OutboxChannel, OutboxStatus, Request,
     RequestHistoryEntry, RequestKind, RequestStatus, Role, Sector,
 )
 
@@ -174,3 +174,55 @@ class AbstractRepository(abc.ABC):
                        reset_attempts: bool = True) -> int:
         """Messages in ``statuses`` (``sending`` only with an expired lease) back to
         pending, due ``now``; returns how many."""
+
+    # --- privacy: retention, forget, export (docs/privacy.md) --------------------------------
+    @abc.abstractmethod
+    def get_client(self, client_number: str) -> Optional[Client]: ...
+
+    @abc.abstractmethod
+    def client_interventions(self, client_number: str) -> List[Intervention]:
+        """Every intervention of the client (cancelled ones too), earliest first."""
+
+    @abc.abstractmethod
+    def client_accounts(self, client_number: str) -> List[Account]: ...
+
+    @abc.abstractmethod
+    def delete_client_accounts(self, client_number: str) -> int:
+        """Remove the client's logins; returns how many."""
+
+    @abc.abstractmethod
+    def rename_client(self, client_number: str, name: str) -> bool: ...
+
+    @abc.abstractmethod
+    def request_keys(self, client_number: str) -> List[str]:
+        """The idempotency keys of the client's requests (the chat's name the conversation)."""
+
+    @abc.abstractmethod
+    def closed_requests_before(self, before: datetime, marker: str) -> List[int]:
+        """Row ids of the done/refused requests last updated before ``before`` whose
+        ``actor`` is not yet ``marker`` (not anonymised yet), by id."""
+
+    @abc.abstractmethod
+    def anonymise_requests(self, request_ids: Sequence[int], marker: str) -> int:
+        """Personal fields of these requests emptied: ``actor`` (and history actors equal
+        to it) becomes ``marker``; idempotency key, reason category and history notes
+        become NULL.  Reference, kind, dates, decision, billing and client link are kept.
+        Returns how many requests changed."""
+
+    @abc.abstractmethod
+    def outbox_of_requests(self, request_ids: Sequence[int]) -> List[Tuple[int, str]]:
+        """(message id, status) of these requests' messages, by id."""
+
+    @abc.abstractmethod
+    def delivered_outbox_before(self, before: datetime) -> List[int]:
+        """Ids of the delivered messages (delivered before ``before``) whose payload is not
+        empty yet, by id."""
+
+    @abc.abstractmethod
+    def empty_outbox_payloads(self, message_ids: Sequence[int]) -> int:
+        """Payloads replaced by ``{}``; returns how many were not empty."""
+
+    @abc.abstractmethod
+    def stop_outbox(self, message_ids: Sequence[int], error: str) -> int:
+        """Messages not delivered yet become ``dead`` with ``error`` (never sent); returns
+        how many."""

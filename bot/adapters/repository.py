@@ -1,7 +1,7 @@
 """Repository: every query of the booking store, returning domain objects.
 
-Implements the port :class:`bot.adapters.ports.AbstractRepository`.  Works inside the unit
-of work's session/transaction; it never commits."""
+Implements the port :class:`bot.adapters.ports.AbstractRepository` (its privacy part in
+:mod:`bot.adapters.privacy_queries`).  Works inside the unit of work's session; never commits."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from bot.adapters.orm import (
     accounts, caregivers, clients, interventions, outbox, reference_counters, request_history,
-    requests, sectors,
-)
+    requests, sectors)
 from bot.adapters.ports import AbstractRepository
+from bot.adapters.privacy_queries import PrivacyQueries
 from bot.domain.errors import Conflict
 from bot.domain.model import (
     Account, Channel, InterventionStatus, Intervention, OPEN_STATUSES, OutboxChannel,
@@ -45,7 +45,7 @@ def _sector_from_row(row) -> Sector:
                   webhook_secret=row.webhook_secret)
 
 
-class SqlAlchemyRepository(AbstractRepository):
+class SqlAlchemyRepository(PrivacyQueries, AbstractRepository):
     def __init__(self, session: Session):
         self.session = session
 

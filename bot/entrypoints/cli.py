@@ -162,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     # the other modules' subcommands register when imported (requests first, as in --help)
     from bot.entrypoints import cli_requests  # noqa: F401
     from bot.entrypoints import cli_forwarding  # noqa: F401,E402
+    from bot.entrypoints import cli_privacy  # noqa: F401,E402
 
     for register in REGISTRARS:
         register(subparsers)

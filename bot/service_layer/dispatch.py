@@ -48,6 +48,7 @@ from bot.domain.model import OutboxChannel, RequestStatus
 from bot.service_layer.dispatch_settings import (
     DispatchConfigError, DispatchSettings, backoff_delay)
 from bot.service_layer.outbox_report import DispatchReport, seconds_fr
+from bot.service_layer.services.privacy import purge_store
 from bot.service_layer.unit_of_work import AbstractUnitOfWork, SqlAlchemyUnitOfWork
 
 __all__ = ["Claimed", "DispatchConfigError", "DispatchReport", "DispatchSettings", "Dispatcher",
@@ -56,6 +57,8 @@ __all__ = ["Claimed", "DispatchConfigError", "DispatchReport", "DispatchSettings
 log = logging.getLogger("amper.dispatch")
 ACTOR = "répartiteur"
 CHANNEL_FR = {"email": "e-mail", "webhook": "webhook"}
+#: The store's retention (docs/privacy.md) runs at start, then every 24 h (1 h after a failure).
+PURGE_EVERY, PURGE_RETRY = 24 * 3600.0, 3600.0
 
 
 def _utcnow() -> datetime:
@@ -109,6 +112,7 @@ class Dispatcher:
             self.smtp_problem = problem
         self._executor: Optional[ThreadPoolExecutor] = None
         self._http = None
+        self._next_purge = 0.0  # event-loop time of the next retention purge
 
     @classmethod
     def from_env(cls, url: Optional[str] = None) -> "Dispatcher":
@@ -199,6 +203,8 @@ class Dispatcher:
         timeout = self.settings.attempt_timeout
         if not isinstance(message.payload, dict):
             raise DeliveryError("message illisible : contenu de la demande invalide.")
+        if not message.payload:
+            raise DeliveryError("contenu effacé (données personnelles) : rien à envoyer.")
         if message.channel == OutboxChannel.EMAIL.value:
             if not message.office_email:
                 raise NotificationConfigError(
@@ -251,6 +257,21 @@ class Dispatcher:
                  " — demande transmise au bureau de secteur" if forwarded else "")
         return "delivered"
 
+    async def daily_purge(self) -> None:
+        """The store's retention purge when it is due; never fatal."""
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._next_purge:
+            return
+        try:
+            report = await self._call(lambda: purge_store(self._uow(), now=self.clock()))
+            self._next_purge = loop.time() + PURGE_EVERY
+            log.info("Conservation : %d demande(s) close(s) anonymisée(s), %d contenu(s) de "
+                     "message vidé(s).", report.requests_anonymised, report.payloads_emptied)
+        except Exception as error:
+            self._next_purge = loop.time() + PURGE_RETRY
+            log.error("Purge de conservation impossible (%s) ; nouvel essai dans %s.",
+                      type(error).__name__, seconds_fr(PURGE_RETRY))
+
     async def _batch(self, due_before: Optional[datetime]) -> Optional[List[str]]:
         batch = await self._call(self.claim, due_before)
         if not batch:
@@ -298,6 +319,7 @@ class Dispatcher:
             outage = False
             while not stop.is_set():
                 slow = False
+                await self.daily_purge()
                 try:
                     outcomes = await self._batch(None)
                     if outage:

@@ -14,6 +14,7 @@ One module per concern, every public name re-exported here (``services.create_..
 * :mod:`.outbox` -- the dispatcher's document, forwarding status, outbox list and retry;
 * :mod:`.administration` -- sectors, accounts, authentication, planning import;
 * :mod:`.views` -- read views (interventions, requests, what a client is told);
+* :mod:`.privacy` -- retention (purge), forgetting and exporting a client;
 * :mod:`.common` -- the clock and input checks they share.
 """
 from bot.service_layer.services.administration import (
@@ -24,6 +25,9 @@ from bot.service_layer.services.common import MAX_ACTOR_LENGTH
 from bot.service_layer.services.outbox import (
     OUTBOX_STATUS_LABELS_FR, OutboxMessage, forwarding_status, list_outbox, outbox_payload,
     retry_outbox,
+)
+from bot.service_layer.services.privacy import (
+    ANONYMISED, ForgetReport, PurgeReport, export_client, forget_client, purge, purge_store,
 )
 from bot.service_layer.services.request_status import change_request_status
 from bot.service_layer.services.requests import (
@@ -37,6 +41,8 @@ from bot.service_layer.services.views import (
 )
 
 __all__ = [
+    "ANONYMISED", "ForgetReport", "PurgeReport", "export_client", "forget_client", "purge",
+    "purge_store",
     "CLIENT_STATUS_LIMIT", "ClientRequestStatus", "FORWARDED_LABEL_FR", "FORWARDING_LABEL_FR",
     "ForwardingStatus", "MAX_ACTOR_LENGTH", "MAX_GROUP", "OUTBOX_STATUS_LABELS_FR",
     "OutboxMessage", "RequestResult", "authenticate", "change_request_status", "client_label",
