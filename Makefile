@@ -46,8 +46,10 @@ $(MODEL): $(STAMP) $(TRAINING_INPUTS)
 validate: $(STAMP)
 	$(RASA) data validate --fail-on-warnings
 
+# Demo mode (demo planning and logins in an empty store, local secret); a production start
+# is `amper run` without AMPER_DEMO (README, « En production »).
 run: $(MODEL)
-	$(VENV)/bin/amper run
+	AMPER_DEMO=$${AMPER_DEMO:-1} $(VENV)/bin/amper run
 
 # --- tests: everything, including a throwaway PostgreSQL --------------------
 # Two workers (pytest-xdist), a module's tests kept together so that a module's stack

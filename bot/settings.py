@@ -97,12 +97,13 @@ class ServerSettings:
     rasa_port: int           # AMPER_RASA_PORT (127.0.0.1 only)
     actions_port: int        # AMPER_ACTIONS_PORT (127.0.0.1 only)
     debug: bool              # AMPER_DEBUG: tracebacks instead of the French one-line error
+    demo: bool = False       # AMPER_DEMO: demo planning and logins, local secret (make run)
 
 
 def servers(env: Optional[Env] = None) -> ServerSettings:
     return ServerSettings(rasa_port=port(env, "AMPER_RASA_PORT", 5005),
                           actions_port=port(env, "AMPER_ACTIONS_PORT", 5055),
-                          debug=flag(env, "AMPER_DEBUG"))
+                          debug=flag(env, "AMPER_DEBUG"), demo=flag(env, "AMPER_DEMO"))
 
 
 def secret(env: Optional[Env] = None) -> str:

@@ -1,8 +1,10 @@
 """``amper dispatch``, ``amper outbox`` and ``amper sector``: forwarding to the sector offices."""
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from typing import Optional
 
 from bot.domain.fr_format import OUTBOX_STATUS_LABELS_FR, format_datetime
 from bot.entrypoints.cli import FrenchArgumentParser, _ensure_schema, _uow, registrar
@@ -118,26 +120,82 @@ def _register_sector(subparsers) -> None:
     st.add_argument("name", metavar="NOM", help="nom du secteur (celui du planning)")
     st.add_argument("--email", required=True, metavar="ADRESSE", help="e-mail du bureau")
     st.add_argument("--phone", metavar="TEL", help="téléphone du bureau")
-    st.add_argument("--webhook", metavar="URL", help="adresse du webhook du bureau (facultatif)")
-    st.add_argument("--webhook-secret", metavar="SECRET",
-                    help="secret partagé pour signer le webhook (16 caractères au moins)")
+    st.add_argument("--webhook", metavar="URL",
+                    help="adresse https:// du webhook du bureau (facultatif)")
+    secret = st.add_mutually_exclusive_group()
+    secret.add_argument("--webhook-secret-env", metavar="VARIABLE",
+                        help="lire le secret du webhook (16 à 200 caractères) dans cette "
+                             "variable d'environnement")
+    secret.add_argument("--webhook-secret-file", metavar="FICHIER",
+                        help="lire le secret du webhook dans ce fichier (« - » : entrée standard)")
+    secret.add_argument("--webhook-secret", help=argparse.SUPPRESS)  # refused: visible in ps
     st.set_defaults(func=_cmd_sector_set)
     ls = sub.add_parser("list", help="lister les secteurs")
     ls.set_defaults(func=_cmd_sector_list)
 
 
+SECRET_SOURCES = ("--webhook-secret-env VARIABLE, --webhook-secret-file FICHIER ou "
+                  "--webhook-secret-file - (entrée standard)")
+
+
+def _webhook_secret(args) -> Optional[str]:
+    """The secret from the variable, the file or stdin named on the command line (never
+    the secret itself: a command line is visible to every user in ``ps``)."""
+    from bot import settings
+    from bot.domain.errors import InvalidInput
+
+    if args.webhook_secret is not None:
+        raise InvalidInput("Le secret ne se donne plus sur la ligne de commande (visible dans "
+                           f"ps et l'historique du shell) : utilisez {SECRET_SOURCES}.")
+    if args.webhook_secret_env:
+        value = settings.raw(None, args.webhook_secret_env).strip()
+        if not value:
+            raise InvalidInput(f"Secret de webhook introuvable : la variable "
+                               f"{args.webhook_secret_env[:60]} est vide ou non définie.")
+        return value
+    if args.webhook_secret_file:
+        try:
+            if args.webhook_secret_file == "-":
+                value = sys.stdin.read()
+            else:
+                with open(args.webhook_secret_file, encoding="utf-8") as f:
+                    value = f.read()
+        except (OSError, UnicodeDecodeError) as error:
+            raise InvalidInput(f"Secret de webhook illisible dans « {args.webhook_secret_file} » "
+                               f"({type(error).__name__}).") from None
+        value = value.strip()
+        if not value:
+            raise InvalidInput(f"Secret de webhook vide dans « {args.webhook_secret_file} ».")
+        return value
+    return None
+
+
 def _cmd_sector_set(args) -> int:
+    from bot.adapters.notifications.webhook import webhook_url_problem
+    from bot.domain.errors import InvalidInput
     from bot.service_layer import services
 
+    if args.webhook is not None:
+        problem = webhook_url_problem(args.webhook.strip())
+        if problem:
+            raise InvalidInput(f"Adresse de webhook invalide : « {args.webhook.strip()[:100]} » "
+                               f"({problem}).")
+    secret = _webhook_secret(args)
+    if secret is not None and args.webhook is None:
+        raise InvalidInput("Le secret de webhook s'utilise avec --webhook.")
     _ensure_schema()
-    sector = services.configure_sector(_uow(), args.name, office_email=args.email,
+    uow = _uow()
+    if args.webhook is not None and secret is None and not any(
+            s.name == args.name.strip() and s.webhook_secret for s in services.list_sectors(uow)):
+        raise InvalidInput(f"Secret de webhook manquant : donnez-le par {SECRET_SOURCES}.")
+    sector = services.configure_sector(uow, args.name, office_email=args.email,
                                        office_phone=args.phone, webhook_url=args.webhook,
-                                       webhook_secret=args.webhook_secret)
+                                       webhook_secret=secret)
     details = [f"e-mail {sector.office_email}"]
     if sector.office_phone:
         details.append(f"téléphone {sector.office_phone}")
     if sector.webhook_url:
-        details.append(f"webhook {sector.webhook_url} (secret enregistré)")
+        details.append(f"webhook {sector.webhook_url} (secret défini)")
     print(f"Secteur « {sector.name} » enregistré : {', '.join(details)}.")
     return 0
 
@@ -152,6 +210,9 @@ def _cmd_sector_list(args) -> int:
         return 0
     for s in sectors:
         email = s.office_email or "AUCUNE ADRESSE E-MAIL (les demandes attendent)"
-        hook = f", webhook {s.webhook_url}" if s.webhook_url else ""
+        hook = ""
+        if s.webhook_url or s.webhook_secret:  # the secret itself is never shown
+            hook = (f", webhook {s.webhook_url or 'non défini'}, secret "
+                    f"{'défini' if s.webhook_secret else 'non défini'}")
         print(f"{s.name} : {email}{hook}")
     return 0

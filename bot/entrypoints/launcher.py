@@ -2,6 +2,12 @@
 
 Used by ``make run`` (``amper run``) and by the end-to-end tests, which start the
 same stack on free ports with their own databases.
+
+Two modes.  Demo (``AMPER_DEMO=1``, set by ``make run``): an empty store receives the demo
+planning and logins (public password), and a secret is generated into ``var/secret``.
+Production (``AMPER_DEMO`` unset): no demo data, ``AMPER_SECRET`` of 32 bytes at least is
+required, and the start is refused while a demo login still has the public password
+(:func:`production_problems`).
 """
 from __future__ import annotations
 
@@ -20,6 +26,8 @@ from typing import Dict, List, Optional
 
 import yaml
 
+from bot.entrypoints.production import (  # noqa: F401 - local_secret: also amper chat's
+    demo_password_problems, local_secret, production_problems, secret_problems)
 from bot.entrypoints.rasa_server import RASA_ENV, TELEMETRY
 from bot import settings
 from bot.settings import PROJECT_ROOT
@@ -89,6 +97,7 @@ class Stack:
         env.update(self.config.env)
         env.update(extra_env)
         env.setdefault("PYTHONUNBUFFERED", "1")
+        env[TELEMETRY] = "false"  # Rasa's telemetry: off in every child, whatever the caller says
         self.procs[name] = subprocess.Popen(
             argv,
             cwd=str(PROJECT_ROOT),
@@ -219,31 +228,24 @@ def _answers(url: str) -> bool:
         return False
 
 
-def local_secret(var_dir: Path = PROJECT_ROOT / "var") -> str:
-    """AMPER_SECRET, or a random one kept in var/secret for local runs."""
-    secret = settings.secret()
-    if secret:
-        return secret
-    path = var_dir / "secret"
-    if not path.exists():
-        import secrets
-
-        var_dir.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
-    return path.read_text(encoding="utf-8").strip()
-
-
-def _prepare_store() -> Optional[str]:
-    """Migrates the booking store; loads the demo planning into an empty one."""
+def _prepare_store(demo: Optional[bool] = None) -> Optional[str]:
+    """Migrates the booking store; in demo mode, loads the demo planning into an empty one
+    (never over other data)."""
     from bot.adapters import db
-    from bot.service_layer import services
-    from bot.service_layer.demo import load_demo_data
+    from bot.service_layer.demo import EMPTY, OTHER, load_demo_data, store_contents
     from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
+    demo = settings.servers().demo if demo is None else demo
     db.upgrade()
     uow = SqlAlchemyUnitOfWork()
-    if not services.store_is_empty(uow):
+    contents = store_contents(uow)
+    if not demo:
+        return ("Base vide : importez le planning (amper import-planning FICHIER) ; "
+                "aucune donnée de démonstration en production.") if contents == EMPTY else None
+    if contents == OTHER:
+        return ("Mode démonstration : la base contient déjà d'autres données, le planning de "
+                "démonstration n'est pas chargé.")
+    if contents != EMPTY:
         return None
     summary = load_demo_data(uow)
     return (f"Base vide : planning de démonstration chargé ({summary.interventions} interventions, "
@@ -283,14 +285,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     problems = settings.check()
+    ports = settings.servers() if not problems else None
+    if ports is not None and not ports.demo:
+        problems = secret_problems()
     if problems:
         print(settings.report(problems), file=sys.stderr)
         return 2
-    ports = settings.servers()
-    cfg = StackConfig(rasa_port=args.rasa_port or ports.rasa_port,
-                      actions_port=args.actions_port or ports.actions_port, model=args.model,
-                      env={"AMPER_SECRET": local_secret()})
-    stack = Stack(cfg)
     stopping = {"flag": False}
 
     def _stop(signum, frame):  # noqa: ARG001
@@ -299,12 +299,24 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        note = _prepare_store()  # the booking store's schema, before the actions use it
+        note = _prepare_store(ports.demo)  # the booking store's schema, before the actions use it
     except Exception as err:  # noqa: BLE001 - reported in French, not as a traceback
         print(f"Erreur : base des demandes inutilisable ({err}).", file=sys.stderr)
         return 1
     if note:
         print(note, flush=True)
+    if not ports.demo:
+        from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+
+        problems = demo_password_problems(SqlAlchemyUnitOfWork())
+        if problems:
+            print("Démarrage en production refusé :\n" + "\n".join(f"  - {p}" for p in problems),
+                  file=sys.stderr)
+            return 2
+    cfg = StackConfig(rasa_port=args.rasa_port or ports.rasa_port,
+                      actions_port=args.actions_port or ports.actions_port, model=args.model,
+                      env={"AMPER_SECRET": local_secret() if ports.demo else settings.secret()})
+    stack = Stack(cfg)
     print("Démarrage du serveur d'actions et du serveur Rasa (chargement du modèle)…", flush=True)
     try:
         stack.start()

@@ -1,6 +1,10 @@
 """Demo data: 2 sectors, 20 clients, caregivers, 4 weeks of interventions placed around the
 rule boundaries (relative to ``now``), and demo logins.  Re-running it moves the boundary
-interventions relative to the new ``now`` (idempotent upsert, same identifiers)."""
+interventions relative to the new ``now`` (idempotent upsert, same identifiers).
+
+The demo goes only into an empty store or one that holds exactly the demo
+(:func:`store_contents`); a production start refuses a store where a demo login still has
+the public :data:`DEMO_PASSWORD` (:func:`logins_with_demo_password`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,6 +12,8 @@ from datetime import datetime, timedelta, timezone
 from typing import List, Optional, Tuple
 
 from bot.domain.clock import PARIS
+from bot.domain.errors import InvalidInput
+from bot.domain.passwords import verify_password
 from bot.adapters.planning_import import PlanningRow
 from bot.service_layer import services
 
@@ -72,19 +78,61 @@ def demo_rows(now: datetime) -> List[PlanningRow]:
     return rows
 
 
+def demo_logins() -> List[Tuple[str, str, Optional[str]]]:
+    """(login, role, client number) of every demo account."""
+    clients = [(f"client{1001 + i}", "client", str(1001 + i)) for i in range(len(NAMES))]
+    return clients + [("bureau.nord", "staff", None), ("bureau.sud", "staff", None)]
+
+
+def demo_intervention_ids() -> List[str]:
+    return [f"DEMO-{1001 + i}-{kind}{k + 1}" for i in range(len(NAMES))
+            for kind, count in (("B", len(BOUNDARIES)), ("W", 4)) for k in range(count)]
+
+
+EMPTY, DEMO, OTHER = "empty", "demo", "other"
+
+
+def store_contents(uow) -> str:
+    """``empty`` (no planning, no sector), ``demo`` (exactly the demo's interventions and
+    sectors, requests made on them included) or ``other`` (anything else: real data)."""
+    ids = demo_intervention_ids()
+    with uow:
+        count = uow.repo.count_interventions()
+        sectors = {s.name for s in uow.repo.list_sectors()}
+        if count == 0:
+            return EMPTY if not sectors else OTHER
+        if count != len(ids) or not sectors <= set(SECTORS):
+            return OTHER
+        if any(uow.repo.get_intervention(i) is None for i in ids):
+            return OTHER
+    return DEMO
+
+
+def logins_with_demo_password(uow) -> List[str]:
+    """The demo logins that still open with the public DEMO_PASSWORD."""
+    found = []
+    for login, _role, _number in demo_logins():
+        with uow:
+            account = uow.repo.get_account(login)
+        if account is not None and verify_password(DEMO_PASSWORD, account[1]):
+            found.append(login)
+    return found
+
+
 def load_demo_data(uow, now: Optional[datetime] = None,
                    password: str = DEMO_PASSWORD) -> DemoSummary:
+    """Loads (or refreshes) the demo; refuses a store holding anything else."""
+    if store_contents(uow) == OTHER:
+        raise InvalidInput("Données de démonstration refusées : la base contient déjà d'autres "
+                           "données (planning ou secteurs réels). Utilisez une base vide "
+                           "(AMPER_DATABASE_URL) pour la démonstration.")
     now = now or datetime.now(timezone.utc)
     for name, contact in SECTORS.items():
         services.set_sector(uow, name, **contact)
     rows = demo_rows(now)
     services.import_rows(uow, rows)
     summary = DemoSummary(interventions=len(rows), clients=len(NAMES), password=password)
-    for i in range(len(NAMES)):
-        number = str(1001 + i)
-        services.set_account(uow, f"client{number}", password, "client", number)
-        summary.logins.append((f"client{number}", "client", number))
-    for login in ("bureau.nord", "bureau.sud"):
-        services.set_account(uow, login, password, "staff")
-        summary.logins.append((login, "staff", None))
+    for login, role, number in demo_logins():
+        services.set_account(uow, login, password, role, number)
+        summary.logins.append((login, role, number))
     return summary

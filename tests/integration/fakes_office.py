@@ -4,7 +4,8 @@
   can answer ``451`` to the next N messages; keeps every message and a view deduplicated
   by ``Message-ID``.
 * :class:`WebhookReceiver` — aiohttp server in a background thread.  It checks the HMAC
-  signature, dedupes by ``Idempotency-Key`` and counts *overlapping* deliveries of the same
+  signature and the timestamp's age exactly as docs/forwarding.md tells a sector office
+  (``verify_signature``; ``receiver.wall_clock`` moves its clock to replay later), dedupes by ``Idempotency-Key`` and counts *overlapping* deliveries of the same
   key (two requests in flight at once: must never happen).  Behaviour per delivery:
   ``accept``, ``fail`` (500), ``hang`` (no answer until the client goes away), ``close``
   (connection dropped without an answer); per-key plans such as ``["fail", "fail"]`` give
@@ -138,6 +139,7 @@ class WebhookReceiver:
         self.hang_limit = 120.0
         self.accept_delay = 0.0
         self.clock: Callable[[], object] = time.monotonic  # stamps deliveries ("at", "end")
+        self.wall_clock: Callable[[], float] = time.time   # the signature's timestamp check
         self.lock = threading.Lock()
         self.deliveries: List[Dict[str, object]] = []   # every request received
         self.accepted: Dict[str, dict] = {}             # deduplicated view
@@ -184,7 +186,9 @@ class WebhookReceiver:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         key = request.headers.get("Idempotency-Key", "")
-        if not verify_signature(self.secret, body, request.headers.get("X-Amper-Signature")):
+        if not verify_signature(self.secret, request.headers.get("X-Amper-Timestamp"), body,
+                                request.headers.get("X-Amper-Signature"),
+                                now=self.wall_clock()):
             with self.lock:
                 self.bad_signatures += 1
             return web.json_response({"error": "bad signature"}, status=401)

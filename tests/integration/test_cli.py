@@ -17,11 +17,11 @@ if not AMPER.exists():  # another virtualenv: the console script next to this in
     AMPER = Path(sys.executable).with_name("amper")
 
 
-def amper(url, *args, check=True):
-    env = dict(os.environ, AMPER_DATABASE_URL=url)
+def amper(url, *args, check=True, env=None, input=None):
+    env = dict(os.environ, AMPER_DATABASE_URL=url, **(env or {}))
     env.pop("AMPER_DEBUG", None)
     proc = subprocess.run([str(AMPER), *args], capture_output=True, text=True, env=env,
-                          cwd="/", timeout=120)
+                          cwd="/", timeout=120, input=input)
     if check:
         assert proc.returncode == 0, proc.stderr
     return proc
@@ -116,3 +116,59 @@ def test_every_subcommand_as_the_launcher_runs_it(command):
                           capture_output=True, text=True, cwd=str(REPO), timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(f"usage: amper {command[0]}")
+
+
+def test_demo_data_refused_over_other_data_idempotent_over_the_demo(empty_url, tmp_path):
+    assert "amper-demo" in amper(empty_url, "demo-data").stdout
+    assert "amper-demo" in amper(empty_url, "demo-data").stdout  # again: same demo, accepted
+    other = tmp_path / "other.db"
+    other_url = f"sqlite:///{other}"
+    csv = tmp_path / "planning.csv"
+    csv.write_text("intervention_id;client_id;client_name;sector;caregiver;start;end;service\n"
+                   "X1;77;M. Réel;Est;Ana;2030-03-05T09:00;2030-03-05T10:00;Ménage\n",
+                   encoding="utf-8")
+    amper(other_url, "import-planning", str(csv))
+    refused = amper(other_url, "demo-data", check=False)
+    assert refused.returncode == 1 and "Données de démonstration refusées" in refused.stderr
+    assert services.authenticate(SqlAlchemyUnitOfWork(other_url), "client1001",
+                                 "amper-demo") is None
+
+
+SECTOR_SECRET = "secret-du-bureau-0123456789"
+
+
+def test_sector_secret_from_env_file_or_stdin_never_printed(empty_url, tmp_path):
+    base = ["sector", "set", "Sud", "--email", "sud@amper.fr", "--webhook",
+            "https://bureau-sud.example/amper"]
+    out = amper(empty_url, *base, "--webhook-secret-env", "AMPER_TEST_SECRET_SUD",
+                env={"AMPER_TEST_SECRET_SUD": SECTOR_SECRET})
+    assert "secret défini" in out.stdout and SECTOR_SECRET not in out.stdout + out.stderr
+    uow = SqlAlchemyUnitOfWork(empty_url)
+    assert services.list_sectors(uow)[0].webhook_secret == SECTOR_SECRET
+
+    secret_file = tmp_path / "secret-sud"
+    secret_file.write_text(SECTOR_SECRET + "-fichier\n", encoding="utf-8")
+    amper(empty_url, *base, "--webhook-secret-file", str(secret_file))
+    assert services.list_sectors(uow)[0].webhook_secret == SECTOR_SECRET + "-fichier"
+    amper(empty_url, *base, "--webhook-secret-file", "-", input=SECTOR_SECRET + "-stdin\n")
+    assert services.list_sectors(uow)[0].webhook_secret == SECTOR_SECRET + "-stdin"
+
+    amper(empty_url, "sector", "set", "Nord", "--email", "nord@amper.fr")
+    listing = amper(empty_url, "sector", "list").stdout
+    assert SECTOR_SECRET not in listing
+    assert "Sud : sud@amper.fr, webhook https://bureau-sud.example/amper, secret défini" in listing
+    assert "Nord : nord@amper.fr\n" in listing
+
+    for args, expected in [
+        (["--webhook-secret", SECTOR_SECRET], "plus sur la ligne de commande"),
+        (["--webhook-secret-env", "AMPER_TEST_ABSENT"], "vide ou non définie"),
+        (["--webhook-secret-file", str(tmp_path / "absent")], "illisible"),
+    ]:
+        bad = amper(empty_url, *base, *args, check=False)
+        assert bad.returncode == 1 and expected in bad.stderr, bad.stderr
+        assert "Traceback" not in bad.stderr
+    bad = amper(empty_url, "sector", "set", "Sud", "--email", "sud@amper.fr", "--webhook",
+                "http://bureau-sud.example/amper", "--webhook-secret-file", str(secret_file),
+                check=False)
+    assert bad.returncode == 1 and "https:// obligatoire" in bad.stderr
+    assert services.list_sectors(uow)[1].webhook_url == "https://bureau-sud.example/amper"

@@ -402,7 +402,7 @@ def test_bad_smtp_configuration_messages_wait(office, case):
 def test_bad_webhook_address_messages_wait(office, smtp, hook, case):
     port = free_port()
     if case == "unknown_host":
-        target, expected = "http://hook.inexistant.invalid/amper", \
+        target, expected = "https://hook.inexistant.invalid/amper", \
             "serveur du webhook introuvable : « hook.inexistant.invalid »"
     else:
         target, expected = f"http://127.0.0.1:{port}/amper", \
@@ -423,6 +423,38 @@ def test_bad_webhook_address_messages_wait(office, smtp, hook, case):
     assert amper(office, "dispatch", "--once", env={**smtp.env(), **FAST_ENV}).returncode == 0
     assert set(hook.accepted) == {f"{ref}:webhook"}
     assert services.forwarding_status(SqlAlchemyUnitOfWork(office), ref).forwarded
+
+
+def test_receiver_refuses_a_replayed_or_unstamped_delivery(hook):
+    """The documented receiver check (verify_signature), in the test office's receiver."""
+    import hashlib
+    import hmac
+    import time
+    import urllib.error
+    import urllib.request
+
+    from bot.adapters.notifications import webhook_body, webhook_headers
+
+    def post(body: bytes, headers: Dict[str, str]) -> int:
+        request = urllib.request.Request(hook.url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    sent = datetime.now(timezone.utc)
+    key = "AMP-2026-000001:webhook"
+    body = webhook_body({"reference": "AMP-2026-000001"}, key, sent)
+    headers = webhook_headers(SECRET, body, key, sent)
+    assert post(body, headers) == 200
+    hook.wall_clock = lambda: time.time() + 301       # the same bytes, 5 min later
+    assert post(body, headers) == 401
+    hook.wall_clock = time.time
+    unstamped = dict(headers, **{"X-Amper-Signature": "sha256=" + hmac.new(
+        SECRET.encode(), body, hashlib.sha256).hexdigest()})  # the body alone, signed
+    assert post(body, unstamped) == 401
+    assert hook.bad_signatures == 2 and hook.accept_count[key] == 1
 
 
 def test_sector_without_address_waits_until_configured(url, smtp):
@@ -454,14 +486,21 @@ def test_sector_set_validates_in_french(url):
     assert bad.returncode == 1 and "Adresse e-mail invalide" in bad.stderr
     bad = amper(url, "sector", "set", "Nord", "--email", "n@amper.fr", "--webhook", "ftp://x")
     assert bad.returncode == 1 and "Adresse de webhook invalide" in bad.stderr
-    bad = amper(url, "sector", "set", "Nord", "--email", "n@amper.fr", "--webhook", "https://h.fr/x")
-    assert bad.returncode == 1 and "--webhook-secret" in bad.stderr
     bad = amper(url, "sector", "set", "Nord", "--email", "n@amper.fr", "--webhook",
-                "https://h.fr/x", "--webhook-secret", "court")
+                "http://bureau-nord.example/hook")
+    assert bad.returncode == 1 and "https:// obligatoire" in bad.stderr
+    bad = amper(url, "sector", "set", "Nord", "--email", "n@amper.fr", "--webhook", "https://h.fr/x")
+    assert bad.returncode == 1 and "--webhook-secret-env" in bad.stderr
+    bad = amper(url, "sector", "set", "Nord", "--email", "n@amper.fr", "--webhook",
+                "https://h.fr/x", "--webhook-secret", SECRET)  # on the command line: refused
+    assert bad.returncode == 1 and "plus sur la ligne de commande" in bad.stderr
+    bad = amper(url, "sector", "set", "Nord", "--email", "n@amper.fr", "--webhook",
+                "https://h.fr/x", "--webhook-secret-env", "SECRET_NORD",
+                env={"SECRET_NORD": "court"})
     assert bad.returncode == 1 and "16 à 200 caractères" in bad.stderr
     ok = amper(url, "sector", "set", "Nord", "--email", "n@amper.fr", "--webhook",
-               "https://h.fr/x", "--webhook-secret", SECRET)
-    assert ok.returncode == 0 and SECRET not in ok.stdout
+               "https://h.fr/x", "--webhook-secret-env", "SECRET_NORD", env={"SECRET_NORD": SECRET})
+    assert ok.returncode == 0 and SECRET not in ok.stdout + ok.stderr
     assert services.list_sectors(SqlAlchemyUnitOfWork(url))[0].webhook_secret == SECRET
     bad = amper(url, "outbox", "list", "--status", "perdu")
     assert bad.returncode == 1 and "Statut d'envoi inconnu" in bad.stderr

@@ -148,24 +148,51 @@ def test_hostile_or_broken_payloads_never_inject_or_crash():
 
 # --- webhook --------------------------------------------------------------------------------
 
-def test_signature_is_hmac_sha256_of_the_raw_body():
+def test_signature_is_hmac_sha256_of_timestamp_dot_raw_body():
     body = b'{"reference":"AMP-2026-000123"}'
-    expected = "sha256=" + hmac.new(b"s3cret-partag\xc3\xa9", body, hashlib.sha256).hexdigest()
-    assert n.sign("s3cret-partagé", body) == expected
-    assert n.verify_signature("s3cret-partagé", body, expected)
-    assert not n.verify_signature("s3cret-partagé", body + b" ", expected)
-    assert not n.verify_signature("autre-secret", body, expected)
-    assert not n.verify_signature("s3cret-partagé", body, None)
-    assert not n.verify_signature("s3cret-partagé", body, "sha256=00")
+    expected = "sha256=" + hmac.new(b"s3cret-partag\xc3\xa9", b"1772620265." + body,
+                                    hashlib.sha256).hexdigest()
+    assert n.sign("s3cret-partagé", "1772620265", body) == expected
+    assert n.sign("s3cret-partagé", 1772620265, body) == expected
+    at = 1772620265 + 10
+    assert n.verify_signature("s3cret-partagé", "1772620265", body, expected, now=at)
+    assert not n.verify_signature("s3cret-partagé", "1772620265", body + b" ", expected, now=at)
+    assert not n.verify_signature("autre-secret", "1772620265", body, expected, now=at)
+    assert not n.verify_signature("s3cret-partagé", "1772620266", body, expected, now=at)
+    assert not n.verify_signature("s3cret-partagé", "1772620265", body, None, now=at)
+    assert not n.verify_signature("s3cret-partagé", None, body, expected, now=at)
+    assert not n.verify_signature("s3cret-partagé", "-1", body, expected, now=at)
+    assert not n.verify_signature("s3cret-partagé", "1772620265", body, "sha256=00", now=at)
+
+
+def test_a_body_signed_without_its_timestamp_is_refused():
+    body = b'{"reference":"AMP-2026-000123"}'
+    old_style = "sha256=" + hmac.new(b"secret-0123456789", body, hashlib.sha256).hexdigest()
+    assert not n.verify_signature("secret-0123456789", "1772620265", body, old_style,
+                                  now=1772620265)
+
+
+def test_a_replayed_delivery_is_refused_once_its_timestamp_is_stale():
+    sent = datetime(2026, 3, 4, 10, 31, 5, tzinfo=timezone.utc)
+    body = n.webhook_body(cancellation_payload(), "AMP-2026-000123:webhook", sent)
+    headers = n.webhook_headers("secret-0123456789", body, "AMP-2026-000123:webhook", sent)
+    check = lambda now: n.verify_signature(  # noqa: E731 - exactly what a receiver receives
+        "secret-0123456789", headers["X-Amper-Timestamp"], body, headers["X-Amper-Signature"],
+        now=now)
+    assert check(sent) and check(sent + timedelta(seconds=299))
+    assert check(sent - timedelta(seconds=60))                  # receiver's clock a bit late
+    assert not check(sent + timedelta(seconds=301))              # same bytes, replayed later
+    assert not check(sent - timedelta(seconds=301))
+    assert n.verify_signature("secret-0123456789", headers["X-Amper-Timestamp"], body,
+                              headers["X-Amper-Signature"], now=sent + timedelta(seconds=400),
+                              tolerance=600)
 
 
 def test_known_signature_vector():
     # Fixed vectors (also computed with `openssl dgst -sha256 -hmac`): a receiver written
     # from docs/forwarding.md must find the same values.
-    assert n.sign("secret", b"{}") == \
-        "sha256=77325902caca812dc259733aacd046b73817372c777b8d95b402647474516e13"
-    assert n.sign("k", b"") == \
-        "sha256=8bb990c40a7d61cb97597a942125025be50ac8beb74436e3735b98893a7f6620"
+    assert n.sign("secret", "1700000000", b"{}") == \
+        "sha256=b8569b78799ff9e3cbff0fc2d63a33a2b57f3282abd07c37ae5e8e7d79a5f163"
 
 
 def test_webhook_body_headers_and_document():
@@ -175,7 +202,8 @@ def test_webhook_body_headers_and_document():
     headers = n.webhook_headers("secret-0123456789", body, "AMP-2026-000123:webhook", sent)
     assert headers["Idempotency-Key"] == "AMP-2026-000123:webhook"
     assert headers["X-Amper-Timestamp"] == str(int(sent.timestamp()))
-    assert n.verify_signature("secret-0123456789", body, headers["X-Amper-Signature"])
+    assert n.verify_signature("secret-0123456789", headers["X-Amper-Timestamp"], body,
+                              headers["X-Amper-Signature"], now=sent)
     doc = json.loads(body.decode("utf-8"))
     assert doc["event"] == "request.recorded" and doc["schema_version"] == 1
     assert doc["idempotency_key"] == "AMP-2026-000123:webhook"
@@ -233,11 +261,27 @@ def test_email_validation(address, valid):
 
 @pytest.mark.parametrize("url, valid", [
     ("https://bureau.amper.fr/hook", True), ("http://127.0.0.1:8080/x", True),
+    ("http://localhost/x", True), ("http://[::1]:9000/x", True),
+    ("http://bureau.amper.fr/hook", False), ("http://10.0.0.5/hook", False),
+    ("http://127.0.0.1.example.com/x", False), ("http://localhost.evil.fr/x", False),
     ("ftp://bureau.amper.fr", False), ("https://", False), ("https://u:p@h.fr/", False),
     ("https://h.fr/a b", False), ("https://h.fr:99999/", False), ("", False),
 ])
 def test_webhook_url_validation(url, valid):
     assert n.is_valid_webhook_url(url) is valid
+
+
+def test_plain_http_is_refused_in_french():
+    from bot.adapters.notifications.webhook import webhook_url_problem
+
+    assert "https:// obligatoire" in webhook_url_problem("http://bureau.amper.fr/hook")
+    assert webhook_url_problem("https://bureau.amper.fr/hook") is None
+    import asyncio  # an address stored before https became mandatory: never posted in clear
+
+    with pytest.raises(n.NotificationConfigError) as waiting:
+        asyncio.run(n.post_webhook(None, "http://bureau.amper.fr/hook", "secret-0123456789",
+                                   cancellation_payload(), "AMP-2026-000123:webhook", timeout=1))
+    assert "adresse du webhook refusée" in waiting.value.message
 
 
 # --- backoff ----------------------------------------------------------------------------------

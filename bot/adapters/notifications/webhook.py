@@ -1,10 +1,13 @@
 """Webhook delivery to the sector office: the document POSTed, signed with HMAC-SHA256.
 
-* :func:`sign`, :func:`verify_signature` — ``sha256=<hex>`` of the raw body keyed with the
-  sector's secret (the receiver's check is documented in docs/forwarding.md);
+* :func:`sign`, :func:`verify_signature` — ``sha256=<hex>`` of HMAC-SHA256 over
+  ``timestamp + "." + raw body`` keyed with the sector's secret; the receiver refuses a
+  timestamp more than 5 minutes away from its clock (a replayed delivery), see
+  docs/forwarding.md;
 * :func:`webhook_headers`, :func:`post_webhook` — one signed POST with aiohttp, failures
   raised as :class:`DeliveryError` with a short French message;
-* :func:`is_valid_webhook_url` — the address check shared with ``amper sector set``.
+* :func:`is_valid_webhook_url`, :func:`webhook_url_problem` — the address check shared with
+  ``amper sector set``: ``https://``, or ``http://`` to the loopback only (tests).
 
 The URL and the secret are the sector's settings, kept in the store (``amper sector set``).
 """
@@ -14,49 +17,87 @@ import asyncio
 import hashlib
 import hmac
 import socket
+import time
 from datetime import datetime, timezone
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Union
 from urllib.parse import urlsplit
 
-from bot.adapters.notifications.errors import CONTROL, DeliveryError, clean
+from bot.adapters.notifications.errors import (CONTROL, DeliveryError,
+                                               NotificationConfigError, clean)
 from bot.adapters.notifications.rendering import webhook_body
 
 USER_AGENT = "AMPER-dispatcher/1"
 SIGNATURE_HEADER = "X-Amper-Signature"
 TIMESTAMP_HEADER = "X-Amper-Timestamp"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+#: how far the receiver accepts a timestamp from its own clock (seconds, either way)
+SIGNATURE_TOLERANCE = 300
+#: plain http:// is accepted towards these hosts only (the tests' receivers)
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
-def is_valid_webhook_url(value: Any) -> bool:
+def webhook_url_problem(value: Any) -> Optional[str]:
+    """Why the address cannot receive webhooks (French), or None when it can."""
     if not isinstance(value, str) or len(value) > 500 or CONTROL.search(value) or " " in value:
-        return False
+        return "adresse illisible (500 caractères au plus, sans espace)"
     try:
         parts = urlsplit(value)
         parts.port  # raises ValueError on a bad port
     except ValueError:
+        return "port ou adresse illisible"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "https:// suivi d'un nom de serveur attendu"
+    if parts.username or parts.password:
+        return "identifiants dans l'adresse refusés"
+    if parts.scheme == "http" and parts.hostname.lower() not in LOOPBACK_HOSTS:
+        return ("https:// obligatoire : le document et sa signature ne circulent pas en clair "
+                "(http:// seulement vers 127.0.0.1, ::1 ou localhost)")
+    return None
+
+
+def is_valid_webhook_url(value: Any) -> bool:
+    return webhook_url_problem(value) is None
+
+
+def _signed_content(timestamp: Union[int, str], body: bytes) -> bytes:
+    return str(timestamp).encode("ascii") + b"." + body
+
+
+def sign(secret: str, timestamp: Union[int, str], body: bytes) -> str:
+    """Header value: ``sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>" keyed with the
+    secret>``; ``timestamp`` is the ``X-Amper-Timestamp`` value (Unix seconds)."""
+    return "sha256=" + hmac.new(secret.encode("utf-8"), _signed_content(timestamp, body),
+                                hashlib.sha256).hexdigest()
+
+
+def verify_signature(secret: str, timestamp: Optional[str], body: bytes,
+                     signature: Optional[str], now: Union[None, float, datetime] = None,
+                     tolerance: float = SIGNATURE_TOLERANCE) -> bool:
+    """The receiver's check (docs/forwarding.md): the signature covers the timestamp and the
+    body (compared in constant time), and the timestamp is within ``tolerance`` seconds of
+    ``now`` (default: this machine's clock).  A delivery replayed later, or signed without
+    its timestamp, is refused; a replay inside the window carries an idempotency key
+    already seen, which the receiver acknowledges without acting twice."""
+    if not isinstance(signature, str) or not isinstance(timestamp, str):
         return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.username
-
-
-def sign(secret: str, body: bytes) -> str:
-    """Header value: ``sha256=<hex HMAC-SHA256 of the raw body keyed with the secret>``."""
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-
-
-def verify_signature(secret: str, body: bytes, header: Optional[str]) -> bool:
-    """Receiver side check, in constant time."""
-    if not header or not isinstance(header, str):
+    timestamp = timestamp.strip()
+    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
         return False
-    return hmac.compare_digest(sign(secret, body), header.strip())
+    if isinstance(now, datetime):
+        now = now.timestamp()
+    if abs((time.time() if now is None else now) - int(timestamp)) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, timestamp, body), signature.strip())
 
 
 def webhook_headers(secret: str, body: bytes, idempotency_key: str,
                     sent_at: datetime) -> Dict[str, str]:
+    timestamp = str(int(sent_at.timestamp()))
     return {
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": USER_AGENT,
-        SIGNATURE_HEADER: sign(secret, body),
-        TIMESTAMP_HEADER: str(int(sent_at.timestamp())),
+        SIGNATURE_HEADER: sign(secret, timestamp, body),
+        TIMESTAMP_HEADER: timestamp,
         IDEMPOTENCY_HEADER: idempotency_key,
     }
 
@@ -78,6 +119,10 @@ async def post_webhook(session, url: str, secret: str, payload: Mapping[str, Any
     failure: the document and its signature go to the configured address only)."""
     import aiohttp
 
+    problem = webhook_url_problem(url)
+    if problem:  # an address stored before https became mandatory: wait for a fix
+        raise NotificationConfigError(f"adresse du webhook refusée ({problem}) : corrigez-la "
+                                      "avec amper sector set.")
     sent_at = now or datetime.now(timezone.utc)
     body = webhook_body(payload, idempotency_key, sent_at)
     headers = webhook_headers(secret, body, idempotency_key, sent_at)
