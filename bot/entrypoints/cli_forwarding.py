@@ -30,15 +30,19 @@ def _register_dispatch(subparsers) -> None:
         "dispatch", help="transmettre les demandes aux bureaux de secteur (e-mail, webhook)")
     parser.add_argument("--once", action="store_true",
                         help="envoyer ce qui est dû puis s'arrêter (code 1 si un envoi échoue)")
+    parser.add_argument("--tracker-url", metavar="URL",
+                        help="base des conversations à purger chaque jour avec la base des "
+                             "demandes (sinon celle d'endpoints.yml)")
     parser.set_defaults(func=_cmd_dispatch)
 
 
 def _cmd_dispatch(args) -> int:
+    from bot.adapters.conversations import ConversationStore
     from bot.service_layer.dispatch import run_dispatcher
 
     _ensure_schema()
     _setup_dispatch_logging()
-    report = run_dispatcher(once=args.once)
+    report = run_dispatcher(once=args.once, conversations=ConversationStore(args.tracker_url))
     if args.once:
         print(f"Envoi terminé : {report.summary_fr()}")
         return 0 if report.ok else 1

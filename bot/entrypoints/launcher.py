@@ -73,6 +73,7 @@ class Stack:
         self.config = config
         self.log_dir = config.var_dir / "log"
         self.procs: Dict[str, subprocess.Popen] = {}
+        self.tracker_url: Optional[str] = None  # the conversations (SQLite), for the purge
 
     # -- files -------------------------------------------------------------
     def write_endpoints(self) -> Path:
@@ -82,6 +83,7 @@ class Stack:
         tracker = dict(template.get("tracker_store") or {"type": "SQL", "dialect": "sqlite"})
         if tracker.get("dialect") == "sqlite":
             tracker["db"] = str(cfg.tracker_db or (cfg.var_dir / "tracker.db"))
+            self.tracker_url = f"sqlite:///{tracker['db']}"
         template["tracker_store"] = tracker
         run_dir = cfg.var_dir / "run"
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -141,7 +143,10 @@ class Stack:
         )
         if cfg.dispatcher:
             # Forwards recorded requests to the sector offices (issue 5).
-            self._spawn("dispatcher", [py, "-m", "bot.entrypoints.cli", "dispatch"], {})
+            # It also applies the retention once a day, to the conversations of this stack.
+            tracker = ["--tracker-url", self.tracker_url] if self.tracker_url else []
+            self._spawn("dispatcher", [py, "-m", "bot.entrypoints.cli", "dispatch", *tracker],
+                        {})
         try:
             self._wait_until_up()
         except BaseException:

@@ -48,7 +48,7 @@ from bot.domain.model import OutboxChannel, RequestStatus
 from bot.service_layer.dispatch_settings import (
     DispatchConfigError, DispatchSettings, backoff_delay)
 from bot.service_layer.outbox_report import DispatchReport, seconds_fr
-from bot.service_layer.services.privacy import purge_store
+from bot.service_layer.services.privacy import purge
 from bot.service_layer.unit_of_work import AbstractUnitOfWork, SqlAlchemyUnitOfWork
 
 __all__ = ["Claimed", "DispatchConfigError", "DispatchReport", "DispatchSettings", "Dispatcher",
@@ -96,7 +96,8 @@ class Dispatcher:
                  smtp_env: Optional[Mapping[str, str]] = None,
                  clock: Callable[[], datetime] = _utcnow, rng: Optional[random.Random] = None,
                  name: Optional[str] = None,
-                 uow_factory: Optional[Callable[[], AbstractUnitOfWork]] = None):
+                 uow_factory: Optional[Callable[[], AbstractUnitOfWork]] = None,
+                 conversations=None):
         self.url = url
         #: the store's units of work (tests may give the in-memory fake)
         self._uow = uow_factory or (lambda: SqlAlchemyUnitOfWork(self.url))
@@ -113,10 +114,12 @@ class Dispatcher:
         self._executor: Optional[ThreadPoolExecutor] = None
         self._http = None
         self._next_purge = 0.0  # event-loop time of the next retention purge
+        #: Rasa's conversation store, purged with the booking store (None: the store only)
+        self.conversations = conversations
 
     @classmethod
-    def from_env(cls, url: Optional[str] = None) -> "Dispatcher":
-        return cls(url=url, settings=DispatchSettings.from_env())
+    def from_env(cls, url: Optional[str] = None, conversations=None) -> "Dispatcher":
+        return cls(url=url, settings=DispatchSettings.from_env(), conversations=conversations)
 
     # -- database steps (blocking; run in a thread) --------------------------------------
     def claim(self, due_before: Optional[datetime] = None) -> List[Claimed]:
@@ -263,10 +266,13 @@ class Dispatcher:
         if loop.time() < self._next_purge:
             return
         try:
-            report = await self._call(lambda: purge_store(self._uow(), now=self.clock()))
+            report = await self._call(lambda: purge(self._uow(), self.conversations,
+                                                    now=self.clock()))
             self._next_purge = loop.time() + PURGE_EVERY
             log.info("Conservation : %d demande(s) close(s) anonymisée(s), %d contenu(s) de "
-                     "message vidé(s).", report.requests_anonymised, report.payloads_emptied)
+                     "message vidé(s), %d conversation(s) effacée(s).",
+                     report.requests_anonymised, report.payloads_emptied,
+                     report.conversations_deleted)
         except Exception as error:
             self._next_purge = loop.time() + PURGE_RETRY
             log.error("Purge de conservation impossible (%s) ; nouvel essai dans %s.",
@@ -348,10 +354,10 @@ class Dispatcher:
 
 
 def run_dispatcher(url: Optional[str] = None, *, once: bool = False,
-                   install_signal_handlers: bool = True) -> DispatchReport:
+                   install_signal_handlers: bool = True, conversations=None) -> DispatchReport:
     """Blocking entry point (``amper dispatch``): the loop until SIGINT/SIGTERM, or one pass
     with ``once=True``."""
-    dispatcher = Dispatcher.from_env(url)
+    dispatcher = Dispatcher.from_env(url, conversations)
     if once:
         return asyncio.run(dispatcher.run_once())
 

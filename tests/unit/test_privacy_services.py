@@ -236,3 +236,16 @@ def test_the_dispatcher_purges_the_store_at_start_and_then_once_a_day(store):
 
     assert asyncio.run(twice()) == services.ANONYMISED
     assert _request(uow, ref["c"]).actor == "1001"  # not purged again within 24 h
+
+
+def test_the_dispatchers_daily_purge_also_deletes_old_conversations(store):
+    uow, _ = store
+    day = 24 * 3600
+    conversations = FakeConversations({
+        "old": [{"event": "user", "timestamp": LATER.timestamp() - 31 * day}],
+        "recent": [{"event": "user", "timestamp": LATER.timestamp() - 29 * day}]})
+    dispatcher = Dispatcher(settings=DispatchSettings(), smtp_env={}, clock=lambda: LATER,
+                            uow_factory=lambda: FakeUnitOfWork(uow.store),
+                            conversations=conversations)
+    asyncio.run(dispatcher.daily_purge())
+    assert list(conversations.events) == ["recent"]

@@ -28,7 +28,7 @@ from bot.adapters.notifications.smtp import (
     DEFAULT_PORTS, TLS_MODES, SmtpSettings, is_valid_email, send_email, smtp_error_message)
 from bot.adapters.notifications.webhook import (
     IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, USER_AGENT, is_valid_webhook_url,
-    post_webhook, sign, verify_signature, webhook_headers)
+    post_webhook, sign, verify_signature, webhook_headers, webhook_url_problem)
 
 __all__ = [
     "DEFAULT_PORTS", "DeliveryError", "IDEMPOTENCY_HEADER",
@@ -36,5 +36,5 @@ __all__ = [
     "TIMESTAMP_HEADER", "TLS_MODES", "USER_AGENT", "billing_consequence", "build_email",
     "email_subject", "is_valid_email", "is_valid_webhook_url", "message_id", "post_webhook",
     "render_email", "send_email", "sign", "smtp_error_message", "verify_signature",
-    "webhook_body", "webhook_document", "webhook_headers",
+    "webhook_body", "webhook_document", "webhook_headers", "webhook_url_problem",
 ]
