@@ -53,10 +53,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.client:
         from bot.chat.identity import mint_token
-        from bot.entrypoints.launcher import local_secret
+        from bot.entrypoints.production import chat_secret
 
         role = "staff" if args.staff else "client"
-        token = mint_token(args.client, role=role, staff=args.staff, secret=local_secret(),
+        token = mint_token(args.client, role=role, staff=args.staff, secret=chat_secret(),
                            ttl_seconds=8 * 3600)
         who = f"conseiller {args.staff} pour le client {args.client}" if args.staff else f"client {args.client}"
         print(f"Connecté comme {who}.")

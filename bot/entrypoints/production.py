@@ -36,6 +36,18 @@ def local_secret(var_dir: Path = PROJECT_ROOT / "var") -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+def chat_secret(var_dir: Path = PROJECT_ROOT / "var") -> str:
+    """The key of the running assistant, for ``amper chat --client``: AMPER_SECRET, else the
+    one a demonstration run (``make run``) keeps in var/secret (read, never created here)."""
+    secret = settings.secret()
+    if secret:
+        return secret
+    path = var_dir / "secret"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    return local_secret(var_dir)  # demo mode: creates it; production: the French refusal
+
+
 def secret_problems(env: Optional[settings.Env] = None) -> List[str]:
     """Production: AMPER_SECRET (the login tokens' key) set, 32 bytes at least."""
     try:

@@ -165,3 +165,20 @@ def test_every_child_process_runs_without_rasa_telemetry(tmp_path, monkeypatch):
     stack.start()
     assert set(envs) == {"rasa", "actions", "dispatcher"}
     assert all(env["RASA_TELEMETRY_ENABLED"] == "false" for env in envs.values()), envs
+
+
+def test_the_terminal_chat_uses_the_running_assistants_key(tmp_path, monkeypatch):
+    """`amper chat --client` in another terminal (no AMPER_DEMO there) signs with the key of
+    the demonstration `make run` started; in production, AMPER_SECRET or the French refusal."""
+    from bot import settings
+    from bot.entrypoints.production import chat_secret
+
+    monkeypatch.delenv("AMPER_DEMO", raising=False)
+    monkeypatch.delenv("AMPER_SECRET", raising=False)
+    with pytest.raises(settings.SettingsError, match="AMPER_SECRET manquant"):
+        chat_secret(tmp_path)
+    assert not (tmp_path / "secret").exists()  # production never writes a key
+    (tmp_path / "secret").write_text("demo-key-written-by-make-run-0123456789\n", encoding="utf-8")
+    assert chat_secret(tmp_path) == "demo-key-written-by-make-run-0123456789"
+    monkeypatch.setenv("AMPER_SECRET", GOOD_SECRET)
+    assert chat_secret(tmp_path) == GOOD_SECRET
