@@ -14,15 +14,18 @@ Columns (header line required, any order, extra columns ignored)::
 
 The whole file is validated first; if any line is wrong, :class:`PlanningImportError` lists
 every faulty line with the reason in French and nothing is applied.  Applying is an
-idempotent upsert keyed by ``intervention_id`` in one transaction, using bulk statements.
-Interventions absent from the file are left as they are (a file may cover only a period).
+idempotent upsert keyed by ``intervention_id``, using bulk statements, in batches of
+:data:`BATCH_ROWS` rows, one transaction each (the service layer commits each batch, so the
+chat's requests get the database between two batches; a failure after some batches leaves
+them written and re-running the same file completes the import).  Interventions absent from
+the file are left as they are (a file may cover only a period).
 """
 from __future__ import annotations
 
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
@@ -43,6 +46,12 @@ MAX_LENGTH = {"intervention_id": 64, "client_id": 40, "client_name": 200, "secto
 MAX_DURATION = timedelta(hours=24)
 CHUNK = 500          # IN (...) lists
 WRITE_CHUNK = 5000   # executemany batches
+#: rows per transaction of an import: ~0.1 s of writing on SQLite (measured in
+#: docs/measurements.md, « import et demandes en même temps »)
+BATCH_ROWS = 2000
+#: pause after each batch on SQLite, whose writer lock is no queue: a waiting writer retries
+#: every 100 ms, and would miss a lock freed for an instant (PostgreSQL queues lock waits)
+SQLITE_PAUSE = 0.11
 
 _FR_DATE = re.compile(
     r"^(\d{1,2})/(\d{1,2})/(\d{4})[ T]+(\d{1,2})[:hH](\d{2})(?::(\d{2}))?$")
@@ -71,6 +80,8 @@ class ImportReport:
     interventions_created: int = 0
     interventions_updated: int = 0
     interventions_unchanged: int = 0
+    #: seconds the caller should leave the database free before writing the next batch
+    pause_after: float = field(default=0.0, compare=False, repr=False)
 
     def summary_fr(self) -> str:
         return (f"{self.rows} ligne(s) lue(s) : {self.interventions_created} intervention(s) "
@@ -78,6 +89,18 @@ class ImportReport:
                 f"{self.interventions_unchanged} inchangée(s) ; {self.clients_created} client(s) "
                 f"créé(s), {self.clients_updated} mis à jour ; {self.sectors_created} secteur(s) "
                 f"et {self.caregivers_created} intervenant(s) créé(s).")
+
+    def add(self, other: "ImportReport") -> None:
+        """Add the counts of another batch of the same import (``rows`` included)."""
+        for name in self.__dataclass_fields__:
+            if name != "pause_after":
+                setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def progress_bar(total: int, progress: bool):
+    """The bar over every batch of an import (``update(n)``, ``close()``)."""
+    return tqdm(total=total, desc="Enregistrement", unit=" lignes", disable=not progress,
+                leave=False)
 
 
 # --- dates ----------------------------------------------------------------------------------
@@ -291,7 +314,9 @@ def _executemany(session, stmt, params: List[dict], bar=None) -> None:
 
 
 def apply_rows(session, rows: Sequence[PlanningRow], progress: bool = False) -> ImportReport:
-    """Upsert validated rows inside the caller's transaction (bulk statements)."""
+    """Upsert validated rows inside the caller's transaction (bulk statements).  The counts
+    are exact per call, so the sum over the batches of one file is too: a client or sector
+    created by one batch is found (unchanged) by the next."""
     report = ImportReport(rows=len(rows))
 
     # sectors
@@ -370,4 +395,6 @@ def apply_rows(session, rows: Sequence[PlanningRow], progress: bool = False) -> 
     finally:
         bar.close()
     report.interventions_created, report.interventions_updated = len(inserts), len(updates)
+    if session.get_bind().dialect.name == "sqlite":
+        report.pause_after = SQLITE_PAUSE
     return report
