@@ -7,9 +7,10 @@ import pytest
 from bot.adapters import orm
 from bot.adapters.planning_import import parse_datetime, read_planning
 from bot.service_layer import services
+from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from bot.domain.errors import PlanningImportError
 
-from .conftest import NOW, PARIS
+from .conftest import NOW, PARIS, row
 
 HEADER = "intervention_id,client_id,client_name,sector,caregiver,start,end,service"
 
@@ -184,3 +185,117 @@ def test_parse_datetime_formats():
                 "29/03/2026 02:00"):
         with pytest.raises(ValueError):
             parse_datetime(bad)
+
+
+# --- batches: other writers get the database during an import ---------------------------------
+
+def _new_rows(count, client="3001"):
+    start = NOW + timedelta(days=20)
+    return [row(f"N{i}", start + timedelta(hours=i), client=client, name="M. Neuf",
+                sector="Est", caregiver=f"Intervenant {i % 2}") for i in range(count)]
+
+
+def test_request_recorded_while_an_import_is_between_two_batches(seeded):
+    """The import commits batch by batch: a cancellation recorded while it pauses between two
+    batches goes through at once (with one transaction for the whole file, it would wait for
+    the end — here the pause would never come)."""
+    import threading
+    import time
+
+    url = seeded
+    paused, go = threading.Event(), threading.Event()
+    outcome = {}
+
+    def between(written, total):
+        outcome.setdefault("pauses", []).append((written, total))
+        paused.set()
+        go.wait(30)
+
+    def run_import():
+        outcome["report"] = services.import_rows(SqlAlchemyUnitOfWork(url), _new_rows(6),
+                                                 batch_size=2, after_batch=between)
+
+    def cancel():
+        started = time.perf_counter()
+        outcome["request"] = services.create_cancellation_request(
+            SqlAlchemyUnitOfWork(url), client_number="1001", intervention_id="I-5D",
+            reason="personnel", channel="web", actor="1001", now=NOW)
+        outcome["seconds"] = time.perf_counter() - started
+
+    importer = threading.Thread(target=run_import)
+    importer.start()
+    try:
+        assert paused.wait(10), "l'import ne s'est jamais arrêté entre deux lots"
+        requester = threading.Thread(target=cancel)
+        requester.start()
+        requester.join(5)
+        assert not requester.is_alive(), "la demande attend la fin de l'import"
+    finally:
+        go.set()
+        importer.join(60)
+    requester.join(60)
+    assert outcome["request"].created and outcome["seconds"] < 5
+    assert outcome["pauses"] == [(2, 6), (4, 6)]
+    report = outcome["report"]
+    assert (report.rows, report.interventions_created, report.clients_created,
+            report.sectors_created, report.caregivers_created) == (6, 6, 1, 1, 2)
+    assert services.get_request(SqlAlchemyUnitOfWork(url), outcome["request"].reference).is_open
+
+
+def test_counts_stay_exact_across_batches(url, uow, tmp_path):
+    services.import_rows(uow, [row("K1", NOW + timedelta(days=3)),
+                               row("K2", NOW + timedelta(days=4))])
+    changed = [row("K1", NOW + timedelta(days=3), name="Mme Dupont-Durand"),       # client renamed
+               row("K2", NOW + timedelta(days=4, hours=2), name="Mme Dupont-Durand"),  # moved
+               row("K3", NOW + timedelta(days=5), name="Mme Dupont-Durand")]
+    changed += _new_rows(5)
+    report = services.import_rows(uow, changed, batch_size=1)
+    assert report.rows == 8
+    assert (report.interventions_created, report.interventions_updated,
+            report.interventions_unchanged) == (6, 1, 1)
+    assert (report.clients_created, report.clients_updated) == (1, 1)
+    assert (report.sectors_created, report.caregivers_created) == (1, 2)
+    again = services.import_rows(uow, changed, batch_size=3)
+    assert (again.interventions_unchanged, again.interventions_created,
+            again.interventions_updated, again.clients_created, again.clients_updated,
+            again.sectors_created, again.caregivers_created) == (8, 0, 0, 0, 0, 0, 0)
+    assert counts(uow) == (2, 2, 3, 8)
+
+
+def test_interrupted_import_says_what_was_written_and_a_rerun_completes_it(url, uow, tmp_path):
+    """The database goes away at the third batch's commit: two batches stay written, the third
+    is rolled back, the message says so in French; the same file again completes the import."""
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy.orm import sessionmaker
+
+    from bot.adapters import db
+    from bot.domain.errors import StoreUnavailable
+
+    factory = sessionmaker(bind=db.get_engine(url), future=True, expire_on_commit=False)
+    opened = []
+
+    def flaky_session():
+        session = factory()
+        opened.append(session)
+        if len(opened) == 3:
+            def lost():
+                raise sa_exc.OperationalError("COMMIT", {}, Exception("server closed the connection"))
+            session.commit = lost
+        return session
+
+    lines = [HEADER] + [f"R{i},{4000 + i % 3},Client {4000 + i % 3},Ouest,,"
+                        f"2026-04-{1 + i:02d}T09:00,2026-04-{1 + i:02d}T10:00,Ménage"
+                        for i in range(10)]
+    path = tmp_path / "planning.csv"
+    path.write_bytes(csv_bytes(lines))
+    broken = SqlAlchemyUnitOfWork(url, session_factory=flaky_session)
+    with pytest.raises(StoreUnavailable) as info:
+        services.import_planning(broken, path, batch_size=2)
+    message = info.value.message
+    assert message.startswith("Import du planning interrompu")
+    assert "4 ligne(s) sur 10 ont été enregistrées" in message and "relancez" in message
+    assert counts(uow)[3] == 4
+
+    report = services.import_planning(uow, path, batch_size=2)
+    assert (report.interventions_created, report.interventions_unchanged) == (6, 4)
+    assert counts(uow) == (1, 3, 0, 10)
