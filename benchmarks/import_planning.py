@@ -1,11 +1,12 @@
 """Planning import benchmark: generate N rows (default 100,000), import them into a fresh
 SQLite file (and PostgreSQL when AMPER_TEST_POSTGRES_URL is set), print rows/s.
 
-    .venv/bin/python benchmarks/import_planning.py [--rows 100000] [--progress]
+    .venv/bin/python benchmarks/import_planning.py [--rows 100000] [--progress] [--batch N|all]
     scripts/with-postgres.sh .venv/bin/python benchmarks/import_planning.py
 
 The timing covers the whole ``amper import-planning`` path: reading, validating, and
-applying in one transaction.  A second import of the same file is timed too (no change).
+applying in batches (``--batch``: rows per transaction, default the import's own,
+``all`` = one transaction).  A second import of the same file is timed too (no change).
 """
 from __future__ import annotations
 
@@ -43,15 +44,15 @@ def generate(path: Path, rows: int) -> None:
                       f"Intervenant {i % 700};{s};{e};Aide à domicile\n")
 
 
-def run(label: str, url: str, path: Path, rows: int, progress: bool) -> float:
+def run(label: str, url: str, path: Path, rows: int, progress: bool, batch=None) -> float:
     db.upgrade(url)
     uow = SqlAlchemyUnitOfWork(url)
     t0 = time.perf_counter()
-    report = services.import_planning(uow, path, progress=progress)
+    report = services.import_planning(uow, path, progress=progress, batch_size=batch)
     first = time.perf_counter() - t0
     assert report.interventions_created == rows, report
     t0 = time.perf_counter()
-    again = services.import_planning(uow, path, progress=progress)
+    again = services.import_planning(uow, path, progress=progress, batch_size=batch)
     second = time.perf_counter() - t0
     assert again.interventions_unchanged == rows, again
     print(f"{label:<10} {rows} lignes : import {first:.2f} s ({rows / first:,.0f} lignes/s), "
@@ -63,14 +64,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--progress", action="store_true")
+    parser.add_argument("--batch", default=None, help="rows per transaction, or 'all'")
     args = parser.parse_args()
+    batch = args.rows if args.batch == "all" else (int(args.batch) if args.batch else None)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "planning.csv"
         t0 = time.perf_counter()
         generate(path, args.rows)
         print(f"Fichier de {args.rows} lignes généré en {time.perf_counter() - t0:.1f} s "
               f"({path.stat().st_size / 1e6:.1f} Mo)")
-        run("SQLite", f"sqlite:///{tmp}/bench.db", path, args.rows, args.progress)
+        run("SQLite", f"sqlite:///{tmp}/bench.db", path, args.rows, args.progress, batch)
         server = os.environ.get("AMPER_TEST_POSTGRES_URL")
         if server:
             name = f"amper_bench_{uuid.uuid4().hex[:8]}"
@@ -79,7 +82,7 @@ def main() -> int:
                 conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
             url = make_url(server).set(database=name).render_as_string(hide_password=False)
             try:
-                run("PostgreSQL", url, path, args.rows, args.progress)
+                run("PostgreSQL", url, path, args.rows, args.progress, batch)
             finally:
                 db.dispose_engine(url)
                 with admin.connect() as conn:
