@@ -16,8 +16,10 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -60,6 +62,23 @@ def run(label: str, url: str, path: Path, rows: int, progress: bool, batch=None)
     return rows / first
 
 
+@contextmanager
+def fresh_database(server: str) -> Iterator[str]:
+    """The URL of a new, empty database on the PostgreSQL ``server``, dropped afterwards."""
+    name = f"amper_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, future=True, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        db.dispose_engine(url)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -76,18 +95,8 @@ def main() -> int:
         run("SQLite", f"sqlite:///{tmp}/bench.db", path, args.rows, args.progress, batch)
         server = os.environ.get("AMPER_TEST_POSTGRES_URL")
         if server:
-            name = f"amper_bench_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(server, future=True, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-            url = make_url(server).set(database=name).render_as_string(hide_password=False)
-            try:
+            with fresh_database(server) as url:
                 run("PostgreSQL", url, path, args.rows, args.progress, batch)
-            finally:
-                db.dispose_engine(url)
-                with admin.connect() as conn:
-                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                admin.dispose()
         else:
             print("PostgreSQL : ignoré (AMPER_TEST_POSTGRES_URL non défini)")
     return 0

@@ -19,22 +19,19 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sqlalchemy import create_engine  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.adapters import db  # noqa: E402
 from bot.adapters.planning_import import PlanningRow  # noqa: E402
 from bot.domain.clock import PARIS  # noqa: E402
 from bot.service_layer import services  # noqa: E402
 from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork  # noqa: E402
-from import_planning import generate  # noqa: E402
+from import_planning import fresh_database, generate  # noqa: E402
 
 NOW = datetime(2029, 12, 1, 9, 0, tzinfo=PARIS)
 EXISTING = 400          # interventions imported before, one cancellation each at most
@@ -111,18 +108,8 @@ def main() -> int:
             sqlite = Path(tmp) / f"bench-{size}.db"
             run("SQLite", f"sqlite:///{sqlite}", path, args.rows, size)
             if server:
-                name = f"amper_bench_{uuid.uuid4().hex[:8]}"
-                admin = create_engine(server, future=True, isolation_level="AUTOCOMMIT")
-                with admin.connect() as conn:
-                    conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-                url = make_url(server).set(database=name).render_as_string(hide_password=False)
-                try:
+                with fresh_database(server) as url:
                     run("PostgreSQL", url, path, args.rows, size)
-                finally:
-                    db.dispose_engine(url)
-                    with admin.connect() as conn:
-                        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                    admin.dispose()
         if not server:
             print("PostgreSQL : ignoré (AMPER_TEST_POSTGRES_URL non défini)")
     return 0
