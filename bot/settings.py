@@ -169,9 +169,20 @@ def retention(env: Optional[Env] = None) -> RetentionSettings:
                              outbox_days=days("AMPER_RETENTION_OUTBOX_DAYS", 7))
 
 
+@dataclass(frozen=True)
+class WebSettings:
+    host: str                # AMPER_WEB_HOST: address of the web gateway (the public surface)
+    port: int                # AMPER_WEB_PORT
+
+
+def web(env: Optional[Env] = None) -> WebSettings:
+    return WebSettings(host=text(env, "AMPER_WEB_HOST", "127.0.0.1"),
+                       port=port(env, "AMPER_WEB_PORT", 8000))
+
+
 #: The sections checked at start; the outbox's own sections add themselves (dispatch).
 SECTIONS: List[Callable[[Optional[Env]], object]] = [database, servers, secret, contact_settings,
-                                                     encoder, retention]
+                                                     encoder, retention, web]
 
 
 def check(env: Optional[Env] = None, sections: Sequence[Callable] = ()) -> List[str]:

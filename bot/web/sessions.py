@@ -1,0 +1,116 @@
+"""Server-side sessions and the login rate limit, kept in memory.
+
+One process, one store: :class:`SessionStore` is the one place to replace (by Redis…) when
+the gateway runs in several processes.  The browser only ever holds the random session id;
+the Rasa sender id is derived from it (:meth:`Session.sender_id`) and never read from a
+request.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Callable, Deque, Dict, Optional
+
+IDLE_SECONDS = 12 * 3600
+MAX_SESSIONS = 100_000  # beyond, the oldest created session is dropped (memory stays bounded)
+Clock = Callable[[], float]
+
+
+@dataclass
+class Session:
+    id: str                                   # 256 random bits, the cookie's value
+    csrf: str                                 # token the page sends back in X-CSRF-Token
+    last_seen: float
+    client_number: Optional[str] = None       # set at login
+    login: Optional[str] = None
+
+    @property
+    def sender_id(self) -> str:
+        """The Rasa sender id: derived from the secret session id, never from the browser."""
+        return "web-" + hashlib.sha256(self.id.encode("ascii")).hexdigest()[:32]
+
+
+class SessionStore:
+    """Sessions by id, forgotten after ``idle_seconds`` without a request."""
+
+    def __init__(self, idle_seconds: float = IDLE_SECONDS, clock: Clock = time.monotonic,
+                 max_sessions: int = MAX_SESSIONS):
+        self.idle_seconds = idle_seconds
+        self.max_sessions = max_sessions
+        self.clock = clock
+        self._sessions: Dict[str, Session] = {}
+        self._pruned = clock()
+
+    def new(self) -> Session:
+        self._prune()
+        while len(self._sessions) >= self.max_sessions:
+            del self._sessions[next(iter(self._sessions))]
+        session = Session(id=secrets.token_urlsafe(32), csrf=secrets.token_urlsafe(32),
+                          last_seen=self.clock())
+        self._sessions[session.id] = session
+        return session
+
+    def get(self, session_id: Optional[str]) -> Optional[Session]:
+        if not session_id:
+            return None
+        session = self._sessions.get(session_id)
+        if session is None:
+            return None
+        now = self.clock()
+        if now - session.last_seen > self.idle_seconds:
+            del self._sessions[session_id]
+            return None
+        session.last_seen = now
+        return session
+
+    def rotate(self, session: Session) -> Session:
+        """A new id and CSRF token for the same visitor (at login): an id known before the
+        login (fixation) opens nothing afterwards."""
+        self.end(session)
+        return self.new()
+
+    def end(self, session: Session) -> None:
+        self._sessions.pop(session.id, None)
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def _prune(self) -> None:
+        """Forget the idle sessions (one pass a minute at most)."""
+        now = self.clock()
+        if now - self._pruned < 60:
+            return
+        self._pruned = now
+        for key in [k for k, s in self._sessions.items()
+                    if now - s.last_seen > self.idle_seconds]:
+            del self._sessions[key]
+
+
+@dataclass
+class RateLimiter:
+    """At most ``limit`` failures per key within ``window`` seconds."""
+
+    limit: int = 5
+    window: float = 15 * 60
+    clock: Clock = time.monotonic
+    _failures: Dict[str, Deque[float]] = field(default_factory=lambda: defaultdict(deque))
+
+    def blocked(self, *keys: str) -> bool:
+        return any(len(self._recent(key)) >= self.limit for key in keys)
+
+    def fail(self, *keys: str) -> None:
+        for key in keys:
+            self._recent(key).append(self.clock())
+
+    def clear(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+    def _recent(self, key: str) -> Deque[float]:
+        found = self._failures[key]
+        horizon = self.clock() - self.window
+        while found and found[0] < horizon:
+            found.popleft()
+        return found

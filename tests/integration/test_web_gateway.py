@@ -1,0 +1,388 @@
+"""The web gateway (bot/web/) against a fake Rasa that records what it receives.
+
+Each test runs its own event loop (``asyncio.run``): a fake Rasa REST channel on a free
+loopback port, the gateway under aiohttp's test client, and a SQLite store with the demo
+accounts (``amper demo-data``).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.adapters import db
+from bot.chat.identity import verify_token
+from bot.service_layer.demo import DEMO_PASSWORD, load_demo_data
+from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+from bot.web.app import COOKIE, create_app
+from bot.web.sessions import RateLimiter, SessionStore
+
+SECRET = "s" * 32
+
+
+@pytest.fixture(scope="module")
+def store_url(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'amper.db'}"
+    db.upgrade(url)
+    load_demo_data(SqlAlchemyUnitOfWork(url))
+    yield url
+    db.dispose_engine(url)
+
+
+@pytest.fixture(autouse=True)
+def environment(store_url, monkeypatch):
+    monkeypatch.setenv("AMPER_DATABASE_URL", store_url)
+    monkeypatch.setenv("AMPER_SECRET", SECRET)
+    monkeypatch.setenv("AMPER_OFFICE_PHONE", "01 99 88 77 66")
+
+
+class FakeRasa:
+    """Rasa's REST webhook: records each body, answers with ``replies`` (or waits)."""
+
+    def __init__(self, replies=None, delay=0.0):
+        self.bodies = []
+        self.replies = replies if replies is not None else [
+            {"recipient_id": "x", "text": "Bonjour !",
+             "buttons": [{"title": "Annuler", "payload": "/cancel"}]}]
+        self.delay = delay
+
+    async def handle(self, request):
+        self.bodies.append(await request.json())
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return web.json_response(self.replies)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(test, *, rasa=None, rasa_down=False, timeout=5.0, limiter=None, sessions=None):
+    """Start the fake Rasa and the gateway, then ``await test(client, rasa)``."""
+    rasa = rasa or FakeRasa()
+
+    async def main():
+        runner = None
+        if rasa_down:
+            url = f"http://127.0.0.1:{free_port()}/webhooks/rest/webhook"
+        else:
+            fake = web.Application()
+            fake.router.add_post("/webhooks/rest/webhook", rasa.handle)
+            runner = web.AppRunner(fake)
+            await runner.setup()
+            port = free_port()
+            await web.TCPSite(runner, "127.0.0.1", port).start()
+            url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+        app = create_app(None, url, timeout=timeout, limiter=limiter, sessions=sessions)
+        client = TestClient(TestServer(app))
+        await client.start_server()
+        try:
+            await test(client, rasa)
+        finally:
+            await client.close()
+            if runner is not None:
+                await runner.cleanup()
+
+    asyncio.run(main())
+    return rasa
+
+
+async def csrf_of(client) -> str:
+    response = await client.get("/api/session")
+    assert response.status == 200
+    return (await response.json())["csrf"]
+
+
+async def post(client, path, body, csrf, **kwargs):
+    headers = {"X-CSRF-Token": csrf, **kwargs.pop("headers", {})}
+    if not isinstance(body, (bytes, str)):
+        body = json.dumps(body)
+        headers.setdefault("Content-Type", "application/json")
+    return await client.post(path, data=body, headers=headers, **kwargs)
+
+
+async def login(client, csrf, name="client1001", password=DEMO_PASSWORD):
+    return await post(client, "/api/login", {"login": name, "password": password}, csrf)
+
+
+# --- session, cookie, headers ----------------------------------------------------------------
+
+def test_session_gives_a_csrf_token_and_a_protected_cookie():
+    async def test(client, rasa):
+        response = await client.get("/api/session")
+        data = await response.json()
+        assert response.status == 200 and data["client"] is None and len(data["csrf"]) >= 32
+        cookie = response.headers["Set-Cookie"]
+        assert cookie.startswith(f"{COOKIE}=") and "HttpOnly" in cookie
+        assert "SameSite=Lax" in cookie and "Secure" not in cookie
+        assert len(response.cookies[COOKIE].value) >= 43  # 256 random bits, base64
+        # the same session on the next request
+        again = await client.get("/api/session")
+        assert (await again.json())["csrf"] == data["csrf"]
+        https = await client.get("/api/session", headers={"X-Forwarded-Proto": "https"})
+        assert "Secure" in https.headers["Set-Cookie"]
+    run(test)
+
+
+def test_security_headers_on_every_response():
+    async def test(client, rasa):
+        for response in [await client.get("/api/session"), await client.get("/nowhere"),
+                         await client.post("/api/messages", json={"message": "x"})]:
+            csp = response.headers["Content-Security-Policy"]
+            assert "default-src 'self'" in csp and "frame-ancestors 'self'" in csp
+            assert "unsafe-inline" not in csp
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+            assert response.headers["Referrer-Policy"]
+        missing = await client.get("/nowhere")
+        assert missing.status == 404 and "error" in await missing.json()
+    run(test)
+
+
+# --- messages --------------------------------------------------------------------------------
+
+def test_a_message_goes_to_rasa_with_a_derived_sender_and_no_identity():
+    async def test(client, rasa):
+        csrf = await csrf_of(client)
+        response = await post(client, "/api/messages",
+                              {"message": "Bonjour", "sender": "victim", "metadata":
+                               {"auth": "forged"}}, csrf)
+        assert response.status == 200
+        assert await response.json() == {"messages": [
+            {"text": "Bonjour !", "buttons": [{"title": "Annuler", "payload": "/cancel"}]}]}
+        # a button click: the payload as the message
+        await post(client, "/api/messages", {"message": "/cancel"}, csrf)
+    rasa = run(test)
+    first, second = rasa.bodies
+    assert first["message"] == "Bonjour" and second["message"] == "/cancel"
+    assert first["sender"].startswith("web-") and len(first["sender"]) == 36
+    assert first["sender"] == second["sender"] != "victim"
+    assert "auth" not in first["metadata"] and "forged" not in json.dumps(rasa.bodies)
+
+
+def test_two_browsers_have_two_senders():
+    senders = []
+
+    async def test(client, rasa):
+        await post(client, "/api/messages", {"message": "un"}, await csrf_of(client))
+        client.session.cookie_jar.clear()
+        await post(client, "/api/messages", {"message": "deux"}, await csrf_of(client))
+    rasa = run(test)
+    senders = [b["sender"] for b in rasa.bodies]
+    assert len(set(senders)) == 2
+
+
+def test_html_in_a_reply_stays_json_data():
+    evil = "<script>alert('x')</script><img src=x onerror=alert(1)>"
+    rasa = FakeRasa(replies=[{"text": evil}])
+
+    async def test(client, rasa):
+        response = await post(client, "/api/messages", {"message": evil},
+                              await csrf_of(client))
+        assert response.content_type == "application/json"
+        assert (await response.json())["messages"] == [{"text": evil}]
+    run(test, rasa=rasa)
+    assert rasa.bodies[0]["message"] == evil
+
+
+@pytest.mark.parametrize("body, content_type, status, words", [
+    ({"message": ""}, "application/json", 400, "vide"),
+    ({"message": "   "}, "application/json", 400, "vide"),
+    ({"message": 12}, "application/json", 400, "vide"),
+    ({}, "application/json", 400, "vide"),
+    ({"message": "a" * 2001}, "application/json", 400, "trop long"),
+    ("{pas du json", "application/json", 400, "illisible"),
+    ("[1, 2]", "application/json", 400, "objet JSON"),
+    (b"\xff\xfe", "application/json", 400, "illisible"),
+    ("message=bonjour", "application/x-www-form-urlencoded", 400, "JSON"),
+    ({"message": "a" * 17000}, "application/json", 413, "trop volumineuse"),
+])
+def test_bad_messages_get_a_french_error_never_a_500(body, content_type, status, words):
+    async def test(client, rasa):
+        data = json.dumps(body) if isinstance(body, dict) else body
+        response = await post(client, "/api/messages", data, await csrf_of(client),
+                              headers={"Content-Type": content_type})
+        assert response.status == status
+        assert words in (await response.json())["error"]
+    assert run(test).bodies == []
+
+
+def test_a_message_of_2000_characters_goes_through():
+    async def test(client, rasa):
+        response = await post(client, "/api/messages", {"message": "é" * 2000},
+                              await csrf_of(client))
+        assert response.status == 200
+    assert len(run(test).bodies) == 1
+
+
+@pytest.mark.parametrize("down, delay", [(True, 0.0), (False, 2.0)])
+def test_rasa_down_or_slow_gives_a_french_503_with_the_phone(down, delay):
+    async def test(client, rasa):
+        response = await post(client, "/api/messages", {"message": "Bonjour"},
+                              await csrf_of(client))
+        assert response.status == 503
+        message = (await response.json())["error"]
+        assert message.startswith("L'assistant ne répond pas pour le moment")
+        assert "01 99 88 77 66" in message
+    run(test, rasa=FakeRasa(delay=delay), rasa_down=down, timeout=0.5)
+
+
+# --- CSRF ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/api/messages", "/api/login", "/api/logout"])
+def test_a_post_without_the_right_csrf_token_is_refused(path):
+    async def test(client, rasa):
+        no_session = await client.post(path, json={"message": "x"})
+        assert no_session.status == 403 and "jeton" in (await no_session.json())["error"]
+        await csrf_of(client)
+        for headers in ({}, {"X-CSRF-Token": "faux"}):
+            response = await client.post(path, json={"message": "x", "login": "client1001",
+                                                      "password": DEMO_PASSWORD},
+                                         headers=headers)
+            assert response.status == 403 and "jeton" in (await response.json())["error"]
+        assert (await (await client.get("/api/session")).json())["client"] is None
+    assert run(test).bodies == []
+
+
+# --- login, logout ---------------------------------------------------------------------------
+
+def test_login_rotates_the_session_and_the_token_names_the_client():
+    async def test(client, rasa):
+        csrf = await csrf_of(client)
+        before = client.session.cookie_jar.filter_cookies(client.make_url("/"))[COOKIE].value
+        await post(client, "/api/messages", {"message": "avant"}, csrf)
+        response = await login(client, csrf)
+        data = await response.json()
+        assert response.status == 200 and data["client"] == 1001 and data["csrf"] != csrf
+        after = client.session.cookie_jar.filter_cookies(client.make_url("/"))[COOKIE].value
+        assert after != before
+        assert (await (await client.get("/api/session")).json())["client"] == 1001
+        # the old CSRF token no longer works; the new one does
+        assert (await post(client, "/api/messages", {"message": "x"}, csrf)).status == 403
+        assert (await post(client, "/api/messages", {"message": "après"},
+                           data["csrf"])).status == 200
+        # the session id known before the login opens nothing
+        client.session.cookie_jar.update_cookies({COOKIE: before})
+        assert (await (await client.get("/api/session")).json())["client"] is None
+    rasa = run(test)
+    before, after = rasa.bodies
+    assert "auth" not in before["metadata"] and before["sender"] != after["sender"]
+    identity = verify_token(after["metadata"]["auth"], SECRET)
+    assert identity.client_number == "1001" and identity.role == "client"
+    assert verify_token(after["metadata"]["auth"], "t" * 32) is None
+
+
+@pytest.mark.parametrize("name, password", [
+    ("client1001", "mauvais"), ("personne", DEMO_PASSWORD), ("bureau.nord", DEMO_PASSWORD)])
+def test_a_refused_login_says_so_in_french(name, password):
+    async def test(client, rasa):
+        csrf = await csrf_of(client)
+        response = await login(client, csrf, name, password)
+        assert response.status == 401
+        assert (await response.json())["error"] == "Identifiant ou mot de passe incorrect."
+        assert (await (await client.get("/api/session")).json())["client"] is None
+    run(test)
+
+
+@pytest.mark.parametrize("body", [{}, {"login": "client1001"}, {"login": 1, "password": "x"},
+                                  {"login": "x" * 101, "password": "x"}])
+def test_login_with_missing_fields_is_a_400(body):
+    async def test(client, rasa):
+        response = await post(client, "/api/login", body, await csrf_of(client))
+        assert response.status == 400 and "identifiant" in (await response.json())["error"]
+    run(test)
+
+
+def test_login_failures_are_rate_limited_per_login_and_per_address():
+    async def test(client, rasa):
+        csrf = await csrf_of(client)
+        for _ in range(5):
+            assert (await login(client, csrf, "client1001", "mauvais")).status == 401
+        blocked = await login(client, csrf, "client1001", DEMO_PASSWORD)
+        assert blocked.status == 429 and "tentatives" in (await blocked.json())["error"]
+        # the same address, another login: still blocked (per address)
+        assert (await login(client, csrf, "client1002", DEMO_PASSWORD)).status == 429
+    run(test)
+
+
+def test_the_rate_limit_per_login_and_its_window():
+    now = [0.0]
+    limiter = RateLimiter(limit=2, window=60, clock=lambda: now[0])
+    limiter.fail("login:a", "addr:1")
+    limiter.fail("login:a", "addr:2")
+    assert limiter.blocked("login:a", "addr:3") and not limiter.blocked("login:b", "addr:3")
+    now[0] = 61.0
+    assert not limiter.blocked("login:a", "addr:1")
+
+
+def test_logout_ends_the_identity_and_the_session():
+    async def test(client, rasa):
+        csrf = (await (await login(client, await csrf_of(client))).json())["csrf"]
+        await post(client, "/api/messages", {"message": "connecté"}, csrf)
+        response = await post(client, "/api/logout", {}, csrf)
+        data = await response.json()
+        assert response.status == 200 and data["client"] is None and data["csrf"] != csrf
+        await post(client, "/api/messages", {"message": "déconnecté"}, data["csrf"])
+        assert (await (await client.get("/api/session")).json())["client"] is None
+    rasa = run(test)
+    connected, disconnected = rasa.bodies
+    assert "auth" in connected["metadata"] and "auth" not in disconnected["metadata"]
+    assert connected["sender"] != disconnected["sender"]
+
+
+def test_sessions_expire_after_idle_time():
+    now = [0.0]
+    store = SessionStore(idle_seconds=100, clock=lambda: now[0])
+    session = store.new()
+    now[0] = 99.0
+    assert store.get(session.id) is session
+    now[0] = 200.0
+    assert store.get(session.id) is None and len(store) == 0
+    assert store.get("") is None and store.get("inconnu") is None
+    forgotten = store.new()
+    now[0] = 400.0
+    store.new()  # a new session prunes the idle ones, unread
+    assert len(store) == 1 and forgotten.id not in store._sessions
+
+
+# --- amper serve gateway ---------------------------------------------------------------------
+
+def test_serve_gateway_runs_on_the_configured_address(monkeypatch, capsys):
+    from aiohttp import web as aiohttp_web
+
+    from bot.entrypoints import cli
+
+    started = {}
+    monkeypatch.setattr(aiohttp_web, "run_app", lambda app, **kw: started.update(app=app, **kw))
+    monkeypatch.setenv("AMPER_WEB_PORT", "8123")
+    monkeypatch.setenv("AMPER_RASA_PORT", "6123")
+    assert cli.main(["serve", "gateway"]) == 0
+    assert started["host"] == "127.0.0.1" and started["port"] == 8123
+    assert "127.0.0.1:6123/webhooks/rest/webhook" in capsys.readouterr().out
+
+
+def test_serve_gateway_refuses_to_start_without_a_secret(monkeypatch, capsys):
+    from bot.entrypoints import cli
+
+    monkeypatch.delenv("AMPER_SECRET")
+    assert cli.main(["serve", "gateway"]) == 1
+    assert "AMPER_SECRET n'est pas défini" in capsys.readouterr().err
+
+
+def test_web_settings_defaults_and_bad_port():
+    from bot import settings
+
+    assert settings.web({}) == settings.WebSettings(host="127.0.0.1", port=8000)
+    assert settings.web({"AMPER_WEB_HOST": "0.0.0.0", "AMPER_WEB_PORT": "80"}).port == 80
+    assert "AMPER_WEB_PORT invalide" in settings.check({"AMPER_WEB_PORT": "huit"})[0]
+
+
+def test_the_session_store_stays_bounded():
+    store = SessionStore(max_sessions=3)
+    first, *others = [store.new() for _ in range(5)]
+    assert len(store) == 3 and store.get(first.id) is None and store.get(others[-1].id)
