@@ -9,6 +9,7 @@ either is ever forwarded.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 from typing import Any, Callable, Optional
 
@@ -70,7 +71,8 @@ async def session_and_csrf(request: web.Request, handler) -> web.StreamResponse:
         session = store.new()
     request["session"] = session
     if request.method not in ("GET", "HEAD", "OPTIONS"):
-        if fresh or request.headers.get("X-CSRF-Token", "") != session.csrf:
+        sent = request.headers.get("X-CSRF-Token", "")
+        if fresh or not hmac.compare_digest(sent.encode(), session.csrf.encode()):
             response = error(403, wording.CSRF)
             _set_cookie(request, response, session)
             return response
