@@ -40,6 +40,15 @@ class FrenchArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"Erreur : {message}\n")
 
 
+def actions_of(subparsers, name: str, help: str, metavar: str = "ACTION"):
+    """A command whose action is required (``amper outbox list``…): its sub-parsers."""
+    parser = subparsers.add_parser(name, help=help)
+    sub = parser.add_subparsers(dest=f"{name}_command", metavar=metavar,
+                                parser_class=FrenchArgumentParser)
+    sub.required = True
+    return sub
+
+
 def _uow():
     from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -71,9 +80,7 @@ def _safe_url() -> str:
 
 @registrar
 def _register_db(subparsers) -> None:
-    parser = subparsers.add_parser("db", help="gestion de la base de données")
-    sub = parser.add_subparsers(dest="db_command", metavar="ACTION", parser_class=FrenchArgumentParser)
-    sub.required = True
+    sub = actions_of(subparsers, "db", "gestion de la base de données")
     up = sub.add_parser("upgrade", help="appliquer les migrations (jusqu'à la dernière)")
     up.set_defaults(func=_cmd_db_upgrade)
 

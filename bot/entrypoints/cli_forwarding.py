@@ -7,7 +7,7 @@ import sys
 from typing import Optional
 
 from bot.domain.fr_format import OUTBOX_STATUS_LABELS_FR, format_datetime
-from bot.entrypoints.cli import FrenchArgumentParser, _ensure_schema, _uow, registrar
+from bot.entrypoints.cli import actions_of, _ensure_schema, _uow, registrar
 
 
 # --- forwarding to the sector offices: dispatch, outbox, sector -------------------------------
@@ -51,10 +51,7 @@ def _cmd_dispatch(args) -> int:
 
 @registrar
 def _register_outbox(subparsers) -> None:
-    parser = subparsers.add_parser("outbox", help="file des messages à transmettre aux bureaux")
-    sub = parser.add_subparsers(dest="outbox_command", metavar="ACTION",
-                                parser_class=FrenchArgumentParser)
-    sub.required = True
+    sub = actions_of(subparsers, "outbox", "file des messages à transmettre aux bureaux")
     ls = sub.add_parser("list", help="lister les messages (tentatives, erreur, prochain essai)")
     ls.add_argument("--json", action="store_true", help="sortie JSON (une liste d'objets)")
     ls.add_argument("--status", help="pending, sending, delivered ou dead")
@@ -116,10 +113,7 @@ def _cmd_outbox_retry(args) -> int:
 
 @registrar
 def _register_sector(subparsers) -> None:
-    parser = subparsers.add_parser("sector", help="coordonnées des bureaux de secteur")
-    sub = parser.add_subparsers(dest="sector_command", metavar="ACTION",
-                                parser_class=FrenchArgumentParser)
-    sub.required = True
+    sub = actions_of(subparsers, "sector", "coordonnées des bureaux de secteur")
     st = sub.add_parser("set", help="créer ou modifier un secteur")
     st.add_argument("name", metavar="NOM", help="nom du secteur (celui du planning)")
     st.add_argument("--email", required=True, metavar="ADRESSE", help="e-mail du bureau")

@@ -8,17 +8,14 @@ from bot.domain.fr_format import (
     format_slot,
 )
 from bot.domain.model import Request
-from bot.entrypoints.cli import FrenchArgumentParser, _ensure_schema, _uow, registrar
+from bot.entrypoints.cli import actions_of, _ensure_schema, _uow, registrar
 
 
 # --- requests --------------------------------------------------------------------------------
 
 @registrar
 def _register_requests(subparsers) -> None:
-    parser = subparsers.add_parser("requests", help="consulter et traiter les demandes")
-    sub = parser.add_subparsers(dest="requests_command", metavar="ACTION",
-                                parser_class=FrenchArgumentParser)
-    sub.required = True
+    sub = actions_of(subparsers, "requests", "consulter et traiter les demandes")
     ls = sub.add_parser("list", help="lister les demandes")
     ls.add_argument("--json", action="store_true", help="sortie JSON (une liste d'objets)")
     ls.add_argument("--sector", help="filtrer par secteur")

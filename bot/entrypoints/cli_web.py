@@ -1,15 +1,12 @@
 """``amper serve gateway``: the web gateway (bot/web/), in front of Rasa on 127.0.0.1."""
 from __future__ import annotations
 
-from bot.entrypoints.cli import FrenchArgumentParser, _ensure_schema, registrar
+from bot.entrypoints.cli import actions_of, _ensure_schema, registrar
 
 
 @registrar
 def _register_serve(subparsers) -> None:
-    parser = subparsers.add_parser("serve", help="démarrer un serveur public")
-    sub = parser.add_subparsers(dest="serve_command", metavar="SERVEUR",
-                                parser_class=FrenchArgumentParser)
-    sub.required = True
+    sub = actions_of(subparsers, "serve", "démarrer un serveur public", metavar="SERVEUR")
     gateway = sub.add_parser("gateway", help="la passerelle web (AMPER_WEB_HOST:AMPER_WEB_PORT) "
                                              "devant Rasa (127.0.0.1:AMPER_RASA_PORT)")
     gateway.set_defaults(func=_cmd_gateway)
