@@ -14,10 +14,12 @@ MODEL = Path(os.environ.get("AMPER_TEST_MODEL", PROJECT_ROOT / "models" / "amper
 
 #: fixtures that need the trained model or start real servers: their tests are ``slow``
 SLOW_FIXTURES = {"model_path", "model_runner", "stack", "client", "fixed_agent"}
-#: modules whose tests start real servers themselves: all of tests/e2e, and the dispatcher
-#: against local SMTP and webhook servers (its bookkeeping is tested on the in-memory store
-#: in tests/unit/test_dispatch_fake.py, which stays in the fast suite)
-SLOW_MODULES = ("tests/e2e/", "tests/integration/test_dispatch.py")
+#: modules whose tests start real servers or programs themselves: all of tests/e2e, the
+#: dispatcher against local SMTP and webhook servers (its bookkeeping is tested on the
+#: in-memory store in tests/unit/test_dispatch_fake.py, which stays in the fast suite), and
+#: the `amper` command run as real processes (~0.5 s each)
+SLOW_MODULES = ("tests/e2e/", "tests/integration/test_dispatch.py",
+                "tests/integration/test_cli.py")
 
 
 def pytest_collection_modifyitems(config, items):
