@@ -158,6 +158,7 @@ class RetentionSettings:
     conversations_days: int  # AMPER_RETENTION_CONVERSATIONS_DAYS: since the last message
     requests_days: int       # AMPER_RETENTION_REQUESTS_DAYS: closed requests, then anonymised
     outbox_days: int         # AMPER_RETENTION_OUTBOX_DAYS: delivered payloads, then emptied
+    feedback_days: int = 400  # AMPER_RETENTION_FEEDBACK_DAYS: votes on answers, then deleted
 
 
 def retention(env: Optional[Env] = None) -> RetentionSettings:
@@ -166,7 +167,8 @@ def retention(env: Optional[Env] = None) -> RetentionSettings:
 
     return RetentionSettings(conversations_days=days("AMPER_RETENTION_CONVERSATIONS_DAYS", 30),
                              requests_days=days("AMPER_RETENTION_REQUESTS_DAYS", 400),
-                             outbox_days=days("AMPER_RETENTION_OUTBOX_DAYS", 7))
+                             outbox_days=days("AMPER_RETENTION_OUTBOX_DAYS", 7),
+                             feedback_days=days("AMPER_RETENTION_FEEDBACK_DAYS", 400))
 
 
 @dataclass(frozen=True)
