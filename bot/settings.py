@@ -10,10 +10,12 @@ change a variable with ``monkeypatch.setenv``.  Programs read them once at start
 """
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Mapping, Optional, Sequence
+from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "amper.db"
@@ -175,11 +177,41 @@ def retention(env: Optional[Env] = None) -> RetentionSettings:
 class WebSettings:
     host: str                # AMPER_WEB_HOST: address of the web gateway (the public surface)
     port: int                # AMPER_WEB_PORT
+    embed_origins: Tuple[str, ...]   # AMPER_WEB_EMBED_ORIGINS: sites allowed to frame /widget
+    trusted_proxies: Tuple[str, ...]  # AMPER_WEB_TRUSTED_PROXIES: proxies whose X-Forwarded-For counts
+    link_secret: str         # AMPER_WEB_LINK_SECRET: signs the /connexion links (empty: refused)
+    demo_port: int           # AMPER_WEB_DEMO_PORT: the demo host page embedding the widget
+
+
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:]+\](:[0-9]{1,5})?$")
+
+
+def _words(env: Optional[Env], name: str) -> Tuple[str, ...]:
+    return tuple(w for w in re.split(r"[\s,]+", text(env, name)) if w)
 
 
 def web(env: Optional[Env] = None) -> WebSettings:
+    origins = _words(env, "AMPER_WEB_EMBED_ORIGINS")
+    for origin in origins:
+        if not _ORIGIN.match(origin):
+            raise SettingsError(f"AMPER_WEB_EMBED_ORIGINS invalide (« {origin[:60]} ») : des "
+                                "origines comme https://www.exemple.fr, séparées par des espaces.")
+    proxies = _words(env, "AMPER_WEB_TRUSTED_PROXIES")
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise SettingsError(f"AMPER_WEB_TRUSTED_PROXIES invalide (« {proxy[:60]} ») : des "
+                                "adresses IP ou réseaux (10.0.0.0/8), séparés par des espaces.") \
+                from None
+    link_secret = raw(env, "AMPER_WEB_LINK_SECRET")
+    if link_secret and len(link_secret.encode("utf-8")) < 32:
+        raise SettingsError("AMPER_WEB_LINK_SECRET trop court : 32 octets au moins "
+                            "(par exemple : openssl rand -hex 32).")
     return WebSettings(host=text(env, "AMPER_WEB_HOST", "127.0.0.1"),
-                       port=port(env, "AMPER_WEB_PORT", 8000))
+                       port=port(env, "AMPER_WEB_PORT", 8000),
+                       embed_origins=origins, trusted_proxies=proxies, link_secret=link_secret,
+                       demo_port=port(env, "AMPER_WEB_DEMO_PORT", 8001))
 
 
 #: The sections checked at start; the outbox's own sections add themselves (dispatch).
