@@ -56,6 +56,7 @@ run: $(MODEL)
 # starts once; TEST_WORKERS=0 runs everything in one process.
 TEST_WORKERS ?= auto
 test: $(MODEL)
+	scripts/ensure-chromium.sh
 	scripts/with-postgres.sh $(PY) -m pytest tests --durations=15 -n $(TEST_WORKERS) --dist loadscope
 
 # The inner loop: unit tests and SQLite integration tests, no trained model, no servers.
