@@ -1,0 +1,178 @@
+"""A client's requests in the browser: log in (demo logins), « Mon planning », cancel a line
+with the mouse and with the keyboard only, the reference « AMP-… » recorded in the store
+(``amper requests list --json``) and shown under « Mes demandes »; log out."""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from tests.browser.conftest import (
+    DEMO_PASSWORD, api_get, axe_check, conversation, folded, log_in, requests_of, send,
+    wait_idle,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+REFERENCE = re.compile(r"AMP-[A-Z0-9-]+")
+
+
+def cancellable_line(page, min_days: int = 3) -> dict:
+    """A planning line at least ``min_days`` away whose day is the only one of its kind in
+    the planning (so that its buttons' names are unique)."""
+    planning = api_get(page, "/api/planning")
+    assert planning["status"] == 200, planning
+    lines = planning["body"]["interventions"]
+    assert lines, "planning vide"
+    days = [line["when"] for line in lines]
+    soon = date.today() + timedelta(days=min_days)
+    for line in lines:
+        if days.count(line["when"]) == 1 and date.fromisoformat(line["date"]) >= soon:
+            return line
+    raise AssertionError(f"aucune ligne utilisable dans {days}")
+
+
+def reference_in(page) -> str:
+    log = conversation(page)
+    log.filter(has_text=REFERENCE).wait_for()
+    found = REFERENCE.findall(log.inner_text())
+    assert found, log.inner_text()
+    return found[-1]
+
+
+def bot_button(page, title: str):
+    """The last button ``title`` offered in the conversation."""
+    return conversation(page).get_by_role("button", name=title).last
+
+
+def test_log_in_cancel_with_buttons_and_keyboard_and_see_the_request(page, stack):
+    page.goto(stack.config.gateway_url + "/")
+    page.get_by_role("button", name="Se connecter").wait_for()
+    axe_check(page, "non connecté")
+
+    page.get_by_role("textbox", name="Numéro de client ou identifiant").fill("client1001")
+    page.get_by_role("textbox", name="Mot de passe").fill("mauvais")
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("alert").filter(has_text="incorrect").wait_for()
+    axe_check(page, "connexion refusée")
+
+    log_in(page)
+    assert page.get_by_role("button", name="Se déconnecter").is_visible()
+    axe_check(page, "connecté, planning")
+
+    line = cancellable_line(page)
+    cancel = page.get_by_role("button", name=f"Annuler l'intervention du {line['when']}")
+    assert cancel.count() == 1
+    assert page.get_by_role("button", name=f"Changer l'horaire du {line['when']}").count() == 1
+    cancel.click()
+    bot_button(page, "Raison personnelle").wait_for()
+    axe_check(page, "formulaire : raison")
+    bot_button(page, "Raison personnelle").click()
+
+    conversation(page).filter(has_text="Confirmez-vous").wait_for()
+    wait_idle(page)
+    assert requests_of(stack, "1001") == [], "une demande enregistrée avant le « oui »"
+    box = page.get_by_role("textbox", name="Votre message")
+    box.fill("oui")
+    box.press("Enter")  # the keyboard this time
+    reference = reference_in(page)
+    wait_idle(page)
+    axe_check(page, "demande enregistrée")
+
+    [row] = requests_of(stack, "1001")
+    assert row["reference"] == reference
+    assert (row["kind"], row["channel"], row["intervention_start"][:10]) == \
+        ("cancellation", "web", line["date"])
+
+    page.reload()
+    page.get_by_role("heading", name="Mes demandes").wait_for()
+    requests = api_get(page, "/api/planning")["body"]["requests"]
+    assert [r["reference"] for r in requests] == [reference]
+    assert requests[0]["kind"] == "Annulation"
+    assert line["when"] in requests[0]["intervention"]
+    section = page.get_by_role("region", name="Mes demandes")
+    if section.count() == 0:  # the heading's section, whatever its role
+        section = page.locator("section, div", has=page.get_by_role("heading",
+                                                                   name="Mes demandes")).last
+    assert reference in section.inner_text()
+    axe_check(page, "Mes demandes")
+
+
+def focused(page) -> str:
+    """The accessible-ish name of the focused element (its aria-label or text)."""
+    return page.evaluate("""() => {
+        const el = document.activeElement;
+        if (!el) return '';
+        return (el.getAttribute('aria-label') || el.innerText || el.value || '').trim();
+    }""")
+
+
+def tab_to(page, locator, presses: int = 120) -> None:
+    """Presses Tab until ``locator`` has the focus (keyboard only: no click, no .focus())."""
+    handle = locator.element_handle()
+    for _ in range(presses):
+        if page.evaluate("el => el === document.activeElement", handle):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab n'atteint jamais {locator} (focus sur « {focused(page)} »)")
+
+
+def assert_focus_visible(page) -> None:
+    style = page.evaluate("""() => {
+        const s = getComputedStyle(document.activeElement);
+        return {outline: s.outlineStyle + ' ' + s.outlineWidth, shadow: s.boxShadow};
+    }""")
+    assert not style["outline"].startswith("none") or style["shadow"] != "none", \
+        f"focus invisible sur « {focused(page)} » : {style}"
+
+
+def test_keyboard_only_cancellation_then_logout(page, stack):
+    """Tab, Enter and Space only: log in, cancel a line, confirm; then log out."""
+    page.goto(stack.config.gateway_url + "/")
+    login_box = page.get_by_role("textbox", name="Numéro de client ou identifiant")
+    login_box.wait_for()
+    tab_to(page, login_box)
+    page.keyboard.type("client1002")
+    tab_to(page, page.get_by_role("textbox", name="Mot de passe"))
+    page.keyboard.type(DEMO_PASSWORD)
+    tab_to(page, page.get_by_role("button", name="Se connecter"))
+    assert_focus_visible(page)
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Mon planning").wait_for()
+
+    line = cancellable_line(page)
+    tab_to(page, page.get_by_role("button", name=f"Annuler l'intervention du {line['when']}"))
+    assert_focus_visible(page)
+    page.keyboard.press("Space")
+    reason = bot_button(page, "Raison personnelle")
+    reason.wait_for()
+    wait_idle(page)
+    tab_to(page, reason)
+    page.keyboard.press("Enter")
+    yes = bot_button(page, "Oui")
+    yes.wait_for()
+    wait_idle(page)
+    tab_to(page, yes)
+    assert_focus_visible(page)
+    page.keyboard.press("Space")
+    reference = reference_in(page)
+    [row] = requests_of(stack, "1002")
+    assert (row["reference"], row["intervention_start"][:10]) == (reference, line["date"])
+    axe_check(page, "demande au clavier")
+
+    logout = page.get_by_role("button", name="Se déconnecter")
+    tab_to(page, logout)
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Se connecter").wait_for()
+    assert page.get_by_role("heading", name="Mon planning").count() == 0
+    assert api_get(page, "/api/planning")["status"] == 401
+    assert api_get(page, "/api/session")["body"]["client"] is None
+    axe_check(page, "déconnecté")
+
+    # a request after the logout: the assistant asks who we are, nothing is recorded
+    send(page, "je voudrais annuler une intervention")
+    conversation(page).filter(has_text="je dois savoir qui vous êtes").wait_for()
+    wait_idle(page)
+    assert "connectez-vous" in folded(conversation(page).inner_text())
+    assert len(requests_of(stack, "1002")) == 1
