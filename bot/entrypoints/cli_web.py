@@ -1,4 +1,5 @@
-"""``amper serve gateway``: the web gateway (bot/web/), in front of Rasa on 127.0.0.1."""
+"""``amper serve gateway``: the web gateway (bot/web/), in front of Rasa on 127.0.0.1;
+``amper serve widget-demo``: a demo provider website embedding the gateway's chat widget."""
 from __future__ import annotations
 
 from bot.entrypoints.cli import actions_of, _ensure_schema, registrar
@@ -10,6 +11,24 @@ def _register_serve(subparsers) -> None:
     gateway = sub.add_parser("gateway", help="la passerelle web (AMPER_WEB_HOST:AMPER_WEB_PORT) "
                                              "devant Rasa (127.0.0.1:AMPER_RASA_PORT)")
     gateway.set_defaults(func=_cmd_gateway)
+    demo = sub.add_parser("widget-demo", help="un site de démonstration (autre port) qui intègre "
+                                              "le widget de la passerelle")
+    demo.add_argument("--port", type=int, default=8001, help="port du site (8001 par défaut)")
+    demo.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (127.0.0.1 par défaut)")
+    demo.add_argument("--gateway", type=_gateway_url, default=None, metavar="URL",
+                      help="adresse de la passerelle (http://127.0.0.1:AMPER_WEB_PORT par défaut)")
+    demo.set_defaults(func=_cmd_widget_demo)
+
+
+def _gateway_url(value: str) -> str:
+    import argparse
+
+    from bot.web.demo_host import gateway_origin
+
+    try:
+        return gateway_origin(value)
+    except ValueError as problem:
+        raise argparse.ArgumentTypeError(str(problem)) from None
 
 
 def rasa_url() -> str:
@@ -33,4 +52,17 @@ def _cmd_gateway(args) -> int:
     app = create_app(config, rasa_url())
     print(f"Passerelle web sur http://{config.host}:{config.port} (Rasa : {rasa_url()})")
     web.run_app(app, host=config.host, port=config.port, print=None)
+    return 0
+
+
+def _cmd_widget_demo(args) -> int:
+    from aiohttp import web
+
+    from bot import settings
+    from bot.web.demo_host import create_demo_app
+
+    gateway = args.gateway or f"http://127.0.0.1:{settings.web().port}"
+    print(f"Site de démonstration sur http://{args.host}:{args.port} (widget de {gateway} ; "
+          f"la passerelle doit avoir AMPER_WEB_EMBED_ORIGINS=http://{args.host}:{args.port})")
+    web.run_app(create_demo_app(gateway), host=args.host, port=args.port, print=None)
     return 0
