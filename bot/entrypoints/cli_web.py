@@ -13,7 +13,8 @@ def _register_serve(subparsers) -> None:
     gateway.set_defaults(func=_cmd_gateway)
     demo = sub.add_parser("widget-demo", help="un site de démonstration (autre port) qui intègre "
                                               "le widget de la passerelle")
-    demo.add_argument("--port", type=int, default=8001, help="port du site (8001 par défaut)")
+    demo.add_argument("--port", type=int, default=None,
+                      help="port du site (AMPER_WEB_DEMO_PORT, 8001 par défaut)")
     demo.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (127.0.0.1 par défaut)")
     demo.add_argument("--gateway", type=_gateway_url, default=None, metavar="URL",
                       help="adresse de la passerelle (http://127.0.0.1:AMPER_WEB_PORT par défaut)")
@@ -61,8 +62,10 @@ def _cmd_widget_demo(args) -> int:
     from bot import settings
     from bot.web.demo_host import create_demo_app
 
-    gateway = args.gateway or f"http://127.0.0.1:{settings.web().port}"
-    print(f"Site de démonstration sur http://{args.host}:{args.port} (widget de {gateway} ; "
-          f"la passerelle doit avoir AMPER_WEB_EMBED_ORIGINS=http://{args.host}:{args.port})")
-    web.run_app(create_demo_app(gateway), host=args.host, port=args.port, print=None)
+    config = settings.web()
+    gateway = args.gateway or f"http://127.0.0.1:{config.port}"
+    port = args.port or config.demo_port
+    print(f"Site de démonstration sur http://{args.host}:{port} (widget de {gateway} ; "
+          f"la passerelle doit avoir AMPER_WEB_EMBED_ORIGINS=http://{args.host}:{port})")
+    web.run_app(create_demo_app(gateway), host=args.host, port=port, print=None)
     return 0

@@ -32,6 +32,7 @@ def create_demo_app(gateway_url: str) -> web.Application:
                          undefined=jinja2.StrictUndefined, default_helpers=False)
     app.router.add_get("/", home)
     app.router.add_get("/demo.css", stylesheet)
+    app.router.add_get("/favicon.svg", icon)
     return app
 
 
@@ -50,3 +51,7 @@ async def home(request: web.Request) -> web.Response:
 async def stylesheet(request: web.Request) -> web.Response:
     return web.Response(text=(STATIC / "demo.css").read_text(encoding="utf-8"),
                         content_type="text/css", charset="utf-8")
+
+
+async def icon(request: web.Request) -> web.Response:
+    return web.Response(body=(STATIC / "favicon.svg").read_bytes(), content_type="image/svg+xml")

@@ -24,7 +24,7 @@ STATIC = HERE / "static"
 
 PAGES = web.AppKey("pages", bool)
 FRAMEABLE = "amper_frameable"  # request key: this response may be framed (no X-Frame-Options)
-ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+ORIGIN = re.compile(r"^https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(:[0-9]{1,5})?$")
 
 
 def setup_pages(app: web.Application) -> None:

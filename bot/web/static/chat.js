@@ -142,6 +142,10 @@
       mark(value);
       post("/api/feedback", { answer: answerId, value: value }).then(function (result) {
         if (!result.ok) { throw new Error("feedback " + result.status); }
+        if (result.data.feedback === "up" || result.data.feedback === "down") {
+          current = result.data.feedback;  // the first vote on an answer is the one kept
+          mark(current);
+        }
         announce(texts.feedbackThanks);
       }).catch(function () {
         current = before;

@@ -21,6 +21,7 @@
   function start() {
     var button = document.createElement("button");
     var frame = null;
+    var loaded = false;
     button.type = "button";
     button.textContent = texts.open;
     button.setAttribute("aria-expanded", "false");
@@ -46,7 +47,7 @@
           border: "2px solid " + BLUE, borderRadius: "0.75rem", background: "#ffffff",
           boxShadow: "0 4px 18px rgba(0, 0, 0, 0.35)"
         });
-        frame.addEventListener("load", function () { focusFrame(); });
+        frame.addEventListener("load", function () { loaded = true; focusFrame(); });
         document.body.appendChild(frame);
         button.setAttribute("aria-controls", frame.id);
       }
@@ -58,7 +59,7 @@
     function focusFrame() {
       if (!frame || !isOpen()) { return; }
       frame.focus();
-      frame.contentWindow.postMessage("amper:focus", origin);
+      if (loaded) { frame.contentWindow.postMessage("amper:focus", origin); }
     }
 
     function close() {
