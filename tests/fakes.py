@@ -25,17 +25,23 @@ What it does NOT imitate -- test those against the real store (tests/integration
 
 tests/unit/test_services_contract.py runs the behaviours it imitates on both this fake and
 SQLite, so that the two cannot drift apart silently.
+
+``FakeFeedbackRepository`` is the votes' port (``uow.feedback``), a list of (day, intent,
+value, channel); it lives inside the FakeRepository copy, so it commits and rolls back with
+it.  tests/integration/test_feedback_store.py runs the same votes on both.
 """
 from __future__ import annotations
 
 import copy
 import json
 from dataclasses import make_dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bot.adapters.planning_import import ImportReport
-from bot.adapters.ports import OUTBOX_ROW_FIELDS, AbstractRepository
+from bot.adapters.ports import (
+    OUTBOX_ROW_FIELDS, AbstractFeedbackRepository, AbstractRepository, FeedbackCount,
+)
 from bot.adapters.repository import INTERRUPTED_AT_LAST_ATTEMPT
 from bot.domain.clock import PARIS
 from bot.domain.errors import Conflict
@@ -73,6 +79,7 @@ class FakeRepository(AbstractRepository):
         self.outbox: Dict[int, dict] = {}
         self.accounts: Dict[str, dict] = {}
         self._last_id: Dict[str, int] = {}
+        self.feedback_votes = FakeFeedbackRepository()  # uow.feedback
 
     def _new_id(self, table: str) -> int:
         self._last_id[table] = self._last_id.get(table, 0) + 1
@@ -436,6 +443,28 @@ class FakeRepository(AbstractRepository):
         return len(chosen)
 
 
+class FakeFeedbackRepository(AbstractFeedbackRepository):
+    def __init__(self):
+        self.rows: List[Tuple[date, str, int, str]] = []
+
+    def add(self, day: date, intent: str, value: int, channel: str) -> None:
+        self.rows.append((day, intent, value, channel))
+
+    def counts(self, since: Optional[date] = None,
+               until: Optional[date] = None) -> List[FeedbackCount]:
+        found: Dict[str, List[int]] = {}
+        for day, intent, value, _channel in self.rows:
+            if (since is None or day >= since) and (until is None or day <= until):
+                up_down = found.setdefault(intent, [0, 0])
+                up_down[0 if value > 0 else 1] += 1
+        return [FeedbackCount(intent, up, down) for intent, (up, down) in found.items()]
+
+    def purge_before(self, day: date) -> int:
+        kept = [r for r in self.rows if r[0] >= day]
+        deleted, self.rows = len(self.rows) - len(kept), kept
+        return deleted
+
+
 class FakeUnitOfWork(AbstractUnitOfWork):
     """``store`` is the committed state; inside a ``with`` block ``repo`` is a copy of it.
     Several units of work given the same ``store`` see each other's commits (a commit
@@ -446,6 +475,10 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.repo: Optional[FakeRepository] = None
         self.committed = False  # whether the last block committed
         self.commits = 0
+
+    @property
+    def feedback(self) -> Optional[FakeFeedbackRepository]:
+        return self.repo.feedback_votes if self.repo is not None else None
 
     def __enter__(self) -> "FakeUnitOfWork":
         self.repo = copy.deepcopy(self.store)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
-    JSON, Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, MetaData,
-    String, Table, Text, text,
+    JSON, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer,
+    MetaData, SmallInteger, String, Table, Text, text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -180,4 +180,17 @@ outbox = Table(
     CheckConstraint(_in("channel", OutboxChannel), name="channel"),
     CheckConstraint(_in("status", OutboxStatus), name="status"),
     Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),
+)
+
+#: One vote (thumbs up / down) on an answer of the chat: the day, the intent of the question,
+#: +1 or -1, the channel.  Nothing that names the person (docs/privacy.md).
+feedback = Table(
+    "feedback", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("day", Date, nullable=False, index=True),
+    Column("intent", String(100), nullable=False),
+    Column("value", SmallInteger, nullable=False),
+    Column("channel", String(10), nullable=False),
+    CheckConstraint("value IN (1, -1)", name="value"),
+    CheckConstraint(_in("channel", Channel), name="channel"),
 )

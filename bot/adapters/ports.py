@@ -1,4 +1,4 @@
-"""Port of the booking store: what the service layer and the dispatcher may ask of it.
+"""Ports of the booking store: what the service layer and the dispatcher may ask of it.
 
 :class:`bot.adapters.repository.SqlAlchemyRepository` implements it on SQLite/PostgreSQL;
 ``tests.fakes.FakeRepository`` in memory, for the unit tests of the services.  Every method
@@ -12,6 +12,10 @@ Values are domain objects (:mod:`bot.domain.model`), except:
 * outbox rows (:meth:`list_outbox`, :meth:`claim_outbox`) are read-only records with the
   attributes of :data:`OUTBOX_ROW_FIELDS`.
 
+The votes on the chat's answers have their own small port,
+:class:`AbstractFeedbackRepository` (``uow.feedback``; SQL side in
+:mod:`bot.adapters.feedback_repository`).
+
 A write that breaks a uniqueness rule (request reference or idempotency key, one open
 request per intervention and kind, outbox idempotency key) raises
 :class:`bot.domain.errors.Conflict`, at the write or at the latest at commit.
@@ -19,7 +23,8 @@ request per intervention and kind, outbox idempotency key) raises
 from __future__ import annotations
 
 import abc
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bot.domain.model import (
@@ -226,3 +231,34 @@ class AbstractRepository(abc.ABC):
     def stop_outbox(self, message_ids: Sequence[int], error: str) -> int:
         """Messages not delivered yet become ``dead`` with ``error`` (never sent); returns
         how many."""
+
+
+@dataclass(frozen=True)
+class FeedbackCount:
+    """The votes on the answers to one intent's questions."""
+
+    intent: str
+    up: int
+    down: int
+
+    @property
+    def total(self) -> int:
+        return self.up + self.down
+
+
+class AbstractFeedbackRepository(abc.ABC):
+    """The votes (thumbs up / down) on the chat's answers: a day, an intent, +1 or -1 and a
+    channel per vote, nothing that names the person (docs/privacy.md)."""
+
+    @abc.abstractmethod
+    def add(self, day: date, intent: str, value: int, channel: str) -> None:
+        """One vote; ``value`` is +1 (useful) or -1 (not useful)."""
+
+    @abc.abstractmethod
+    def counts(self, since: Optional[date] = None,
+               until: Optional[date] = None) -> List[FeedbackCount]:
+        """Votes by intent, days ``since`` to ``until`` included (None: no bound); any order."""
+
+    @abc.abstractmethod
+    def purge_before(self, day: date) -> int:
+        """Delete the votes of the days before ``day``; returns how many."""

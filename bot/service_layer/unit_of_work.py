@@ -2,7 +2,7 @@
 
     uow = SqlAlchemyUnitOfWork()          # cheap; the engine is shared per URL
     with uow:
-        ... uow.repo ...
+        ... uow.repo ... uow.feedback ...
         uow.commit()                       # otherwise everything is rolled back
 
 Leaving the block without commit, or on any exception, rolls back.  Connection failures
@@ -10,9 +10,9 @@ Leaving the block without commit, or on any exception, rolls back.  Connection f
 :class:`bot.domain.errors.StoreUnavailable`.  A UoW instance is not thread-safe:
 use one per thread/task (they are cheap).
 
-The services know only :class:`AbstractUnitOfWork` and the repository port
-(:class:`bot.adapters.ports.AbstractRepository`); ``tests.fakes.FakeUnitOfWork`` is the
-in-memory one.
+The services know only :class:`AbstractUnitOfWork` and the ports
+(:class:`bot.adapters.ports.AbstractRepository`, and ``AbstractFeedbackRepository`` for the
+votes on the chat's answers); ``tests.fakes.FakeUnitOfWork`` is the in-memory one.
 """
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.adapters import db
-from bot.adapters.ports import AbstractRepository
+from bot.adapters.feedback_repository import SqlAlchemyFeedbackRepository
+from bot.adapters.ports import AbstractFeedbackRepository, AbstractRepository
 from bot.adapters.repository import SqlAlchemyRepository
 from bot.domain.errors import Conflict, StoreUnavailable
 
@@ -35,10 +36,11 @@ def is_unavailable(error: BaseException) -> bool:
 
 
 class AbstractUnitOfWork(abc.ABC):
-    """One transaction per ``with`` block, on ``repo``: rolled back on leaving the block
-    unless committed (a rollback after a commit undoes nothing)."""
+    """One transaction per ``with`` block, on ``repo`` and ``feedback``: rolled back on
+    leaving the block unless committed (a rollback after a commit undoes nothing)."""
 
     repo: Optional[AbstractRepository] = None
+    feedback: Optional[AbstractFeedbackRepository] = None
 
     def __enter__(self) -> "AbstractUnitOfWork":
         return self
@@ -62,6 +64,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self._session_factory = session_factory
         self.session: Optional[Session] = None
         self.repo: Optional[SqlAlchemyRepository] = None
+        self.feedback: Optional[SqlAlchemyFeedbackRepository] = None
 
     @property
     def session_factory(self) -> Callable[[], Session]:
@@ -78,6 +81,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
                 raise StoreUnavailable() from error
             raise
         self.repo = SqlAlchemyRepository(self.session)
+        self.feedback = SqlAlchemyFeedbackRepository(self.session)
         return self
 
     def __exit__(self, exc_type, exc, tb):

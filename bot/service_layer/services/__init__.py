@@ -15,6 +15,7 @@ One module per concern, every public name re-exported here (``services.create_..
 * :mod:`.administration` -- sectors, accounts, authentication, planning import;
 * :mod:`.views` -- read views (interventions, requests, what a client is told);
 * :mod:`.privacy` -- retention (purge), forgetting and exporting a client;
+* :mod:`.feedback` -- the votes on the chat's answers and their report;
 * :mod:`.common` -- the clock and input checks they share.
 """
 from bot.service_layer.services.administration import (
@@ -22,6 +23,10 @@ from bot.service_layer.services.administration import (
     set_sector,
 )
 from bot.service_layer.services.common import MAX_ACTOR_LENGTH
+from bot.service_layer.services.feedback import (
+    UNKNOWN_INTENT, FeedbackCount, clean_intent, feedback_intent, feedback_report,
+    record_feedback,
+)
 from bot.service_layer.services.outbox import (
     OUTBOX_STATUS_LABELS_FR, OutboxMessage, forwarding_status, list_outbox, outbox_payload,
     retry_outbox,
@@ -43,6 +48,8 @@ from bot.service_layer.services.views import (
 __all__ = [
     "ANONYMISED", "ForgetReport", "PurgeReport", "export_client", "forget_client", "purge",
     "purge_store",
+    "UNKNOWN_INTENT", "FeedbackCount", "clean_intent", "feedback_intent", "feedback_report",
+    "record_feedback",
     "CLIENT_STATUS_LIMIT", "ClientRequestStatus", "FORWARDED_LABEL_FR", "FORWARDING_LABEL_FR",
     "ForwardingStatus", "MAX_ACTOR_LENGTH", "MAX_GROUP", "OUTBOX_STATUS_LABELS_FR",
     "OutboxMessage", "RequestResult", "authenticate", "change_request_status", "client_label",

@@ -40,13 +40,15 @@ class PurgeReport:
     conversations_deleted: int = 0
     events_deleted: int = 0
     conversations_checked: bool = False
+    feedback_deleted: int = 0
 
     def lines_fr(self) -> List[str]:
         would = "à faire" if self.dry_run else "fait"
         mode = "simulation, rien n'est modifié" if self.dry_run else "appliquée"
         lines = [f"Purge ({mode}) :",
                  f"  - demandes closes anonymisées : {self.requests_anonymised} ({would})",
-                 f"  - contenus de messages vidés : {self.payloads_emptied} ({would})"]
+                 f"  - contenus de messages vidés : {self.payloads_emptied} ({would})",
+                 f"  - votes sur les réponses effacés : {self.feedback_deleted} ({would})"]
         if self.messages_stopped:
             lines.append(f"  - messages non remis arrêtés : {self.messages_stopped} ({would})")
         if self.conversations_checked:
@@ -68,7 +70,8 @@ def purge_store(uow, *, now: Optional[datetime] = None,
     """Apply the retention to the booking store (one transaction, rolled back when
     ``dry_run``): closed requests last changed more than ``requests_days`` ago are
     anonymised (their messages emptied), delivered messages lose their content
-    ``outbox_days`` after delivery.  Nothing else is touched."""
+    ``outbox_days`` after delivery, the votes on the chat's answers are deleted after
+    ``feedback_days`` (counted in days).  Nothing else is touched."""
     now, retention = _now(now), retention or settings.retention()
     report = report or PurgeReport(dry_run=dry_run)
     with uow:
@@ -79,6 +82,8 @@ def purge_store(uow, *, now: Optional[datetime] = None,
         report.payloads_emptied, report.messages_stopped = _erase_messages(repo, ids)
         report.payloads_emptied += repo.empty_outbox_payloads(
             repo.delivered_outbox_before(now - timedelta(days=retention.outbox_days)))
+        report.feedback_deleted = uow.feedback.purge_before(
+            now.date() - timedelta(days=retention.feedback_days))
         if not dry_run:
             uow.commit()
     return report
