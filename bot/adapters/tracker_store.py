@@ -39,8 +39,10 @@ dialect: sqlite, db: var/tracker.db}``.
 from __future__ import annotations
 
 import itertools
+import logging
 import json
 import re
+from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
@@ -54,7 +56,10 @@ from sqlalchemy.pool import SingletonThreadPool
 from bot.domain.health_words import mentions_health
 from bot.domain.model import ReasonCategory
 
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_MS = 5000
+LAST_INTENTS_MAX = 10_000  # conversations whose last intent is remembered (feedback)
 
 REASON_SLOT = "cancellation_reason"
 REQUESTED_SLOT = "requested_slot"
@@ -210,11 +215,31 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.close()
 
 
+def intent_label(parse_data: Dict[str, Any]) -> str:
+    """What the message was understood as: the intent's name, or for a retrieval intent
+    (``faq``) the key of the answer chosen (``faq/tarifs``); empty when none.  (The response
+    selector runs on every message: its choice counts only for its own intent.)"""
+    intent = parse_data.get("intent")
+    name = intent.get(INTENT_NAME_KEY) if isinstance(intent, dict) else None
+    if not isinstance(name, str):
+        return ""
+    selectors = parse_data.get("response_selector")
+    selector = selectors.get(name) if isinstance(selectors, dict) else None  # "faq"
+    response = selector.get("response") if isinstance(selector, dict) else None
+    key = response.get("intent_response_key") if isinstance(response, dict) else None
+    return key if isinstance(key, str) and key.startswith(f"{name}/") else name
+
+
 class AmperSQLTrackerStore(SQLTrackerStore):
-    """SQLTrackerStore that writes redacted events; WAL and synchronous=NORMAL on SQLite."""
+    """SQLTrackerStore that writes redacted events; WAL and synchronous=NORMAL on SQLite.
+
+    It also remembers, in memory, the intent of the last message saved in each conversation
+    (:meth:`last_intent`): the chat channel returns it to the web gateway, which stores it
+    with the client's thumbs up or down (no text)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._last_intents: "OrderedDict[str, Tuple[Optional[str], str]]" = OrderedDict()
         if self.engine.dialect.name != "sqlite":
             return
         # Rasa's SQLite engine opens and closes a connection per call (NullPool); in WAL
@@ -251,6 +276,27 @@ class AmperSQLTrackerStore(SQLTrackerStore):
             if rows:
                 session.execute(self.SQLEvent.__table__.insert(), rows)
             session.commit()
+        try:
+            self._remember(tracker)
+        except Exception:  # noqa: BLE001 - the feedback's intent must never fail a save
+            log.exception("last intent not remembered")
+
+    def _remember(self, tracker: DialogueStateTracker) -> None:
+        message = tracker.latest_message
+        if message is None or not message.message_id:
+            return
+        intents = self._last_intents
+        intents[tracker.sender_id] = (message.message_id, intent_label(message.parse_data))
+        intents.move_to_end(tracker.sender_id)
+        while len(intents) > LAST_INTENTS_MAX:
+            intents.popitem(last=False)
+
+    def last_intent(self, sender_id: str, message_id: str) -> Optional[str]:
+        """The intent of message ``message_id`` if it is the last one saved for ``sender_id``."""
+        remembered = self._last_intents.get(sender_id)
+        if remembered is None or remembered[0] != message_id:
+            return None
+        return remembered[1]
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         """Rasa's, publishing the redacted events (no broker is configured by default)."""

@@ -27,7 +27,8 @@ from typing import Dict, List, Optional
 import yaml
 
 from bot.entrypoints.production import (  # noqa: F401 - local_secret: also amper chat's
-    demo_password_problems, local_secret, production_problems, secret_problems)
+    demo_password_problems, local_link_secret, local_secret, production_problems,
+    secret_problems)
 from bot.entrypoints.rasa_server import RASA_ENV, TELEMETRY
 from bot import settings
 from bot.settings import PROJECT_ROOT
@@ -52,6 +53,8 @@ class StackConfig:
     env: Dict[str, str] = field(default_factory=dict)
     startup_timeout: float = 180.0
     dispatcher: bool = True
+    gateway_port: Optional[int] = None     # the web gateway (bot/web/), when set
+    demo_host_port: Optional[int] = None   # the demo site embedding the widget, when set
 
     @property
     def rest_url(self) -> str:
@@ -60,6 +63,15 @@ class StackConfig:
     @property
     def actions_url(self) -> str:
         return f"http://{LOOPBACK}:{self.actions_port}/webhook"
+
+    @property
+    def gateway_url(self) -> str:
+        host = settings.web().host  # a wildcard address is reached on loopback
+        return f"http://{LOOPBACK if host in ('0.0.0.0', '::') else host}:{self.gateway_port}"
+
+    @property
+    def demo_host_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.demo_host_port}"
 
 
 class StartupError(RuntimeError):
@@ -147,6 +159,15 @@ class Stack:
             tracker = ["--tracker-url", self.tracker_url] if self.tracker_url else []
             self._spawn("dispatcher", [py, "-m", "bot.entrypoints.cli", "dispatch", *tracker],
                         {})
+        if cfg.gateway_port:
+            # The public surface: forwards the browser's messages to Rasa (bot/web/).
+            self._spawn("gateway", [py, "-m", "bot.entrypoints.cli", "serve", "gateway"],
+                        {"AMPER_WEB_PORT": str(cfg.gateway_port),
+                         "AMPER_RASA_PORT": str(cfg.rasa_port)})
+        if cfg.gateway_port and cfg.demo_host_port:
+            self._spawn("demo-host", [py, "-m", "bot.entrypoints.cli", "serve", "widget-demo",
+                                      "--port", str(cfg.demo_host_port),
+                                      "--gateway", cfg.gateway_url], {})
         try:
             self._wait_until_up()
         except BaseException:
@@ -160,6 +181,10 @@ class Stack:
             "actions": f"http://{LOOPBACK}:{cfg.actions_port}/health",
             "rasa": f"http://{LOOPBACK}:{cfg.rasa_port}/",
         }
+        if "gateway" in self.procs:
+            checks["gateway"] = f"{cfg.gateway_url}/health"
+        if "demo-host" in self.procs:
+            checks["demo-host"] = f"{cfg.demo_host_url}/"
         deadline = time.monotonic() + cfg.startup_timeout
         pending = dict(checks)
         while pending:
@@ -214,7 +239,7 @@ class Stack:
     def stop(self) -> None:
         # Rasa first (it calls the actions), then the action server; the dispatcher
         # finishes its current delivery (each attempt has a 30 s timeout).
-        for name in ("rasa", "actions"):
+        for name in ("demo-host", "gateway", "rasa", "actions"):
             self.stop_one(name)
         self.stop_one("dispatcher", timeout=35.0)
 
@@ -258,19 +283,21 @@ def _prepare_store(demo: Optional[bool] = None) -> Optional[str]:
 
 
 def _banner(cfg: StackConfig) -> str:
+    demo = (f"\n  Widget intégré à un autre site (démonstration) : {cfg.demo_host_url}"
+            if cfg.demo_host_port else "")
     return f"""
-L'assistant AMPER est prêt (écoute sur {LOOPBACK} uniquement).
+L'assistant AMPER est prêt.
 
-  Discuter (dans un autre terminal) :
+  Discussion dans le navigateur : {cfg.gateway_url}/{demo}
+  En démonstration, connexion avec client1001 (… client1010) et le mot de passe amper-demo.
+
+  Dans un terminal :
       .venv/bin/amper chat                      questions, sans être connecté
       .venv/bin/amper chat --client 1001        connecté comme le client 1001 (annuler, déplacer)
       .venv/bin/amper chat --client 1001 --staff bureau.nord   conseiller au téléphone
-  Ou en HTTP :
-      curl -s -X POST {cfg.rest_url} \\
-           -H 'Content-Type: application/json' \\
-           -d '{{"sender": "moi", "message": "je peux payer en CESU ?"}}'
 
-  Serveur d'actions : {cfg.actions_url}
+  Rasa ({cfg.rest_url}) et le serveur d'actions ({cfg.actions_url})
+  n'écoutent que sur {LOOPBACK} ; la passerelle web est la seule surface publique.
   Journaux : {cfg.var_dir / 'log'}
 Ctrl-C pour tout arrêter.
 """
@@ -318,11 +345,17 @@ def run(args: argparse.Namespace) -> int:
             print("Démarrage en production refusé :\n" + "\n".join(f"  - {p}" for p in problems),
                   file=sys.stderr)
             return 2
+    web = settings.web()
+    env = {"AMPER_SECRET": local_secret() if ports.demo else settings.secret(),
+           "AMPER_WEB_LINK_SECRET": local_link_secret()}
+    demo_port = web.demo_port if ports.demo else None
+    if demo_port and not web.embed_origins:
+        env["AMPER_WEB_EMBED_ORIGINS"] = f"http://{LOOPBACK}:{demo_port}"
     cfg = StackConfig(rasa_port=args.rasa_port or ports.rasa_port,
                       actions_port=args.actions_port or ports.actions_port, model=args.model,
-                      env={"AMPER_SECRET": local_secret() if ports.demo else settings.secret()})
+                      gateway_port=web.port, demo_host_port=demo_port, env=env)
     stack = Stack(cfg)
-    print("Démarrage du serveur d'actions et du serveur Rasa (chargement du modèle)…", flush=True)
+    print("Démarrage des serveurs (chargement du modèle)…", flush=True)
     try:
         stack.start()
     except StartupError as err:

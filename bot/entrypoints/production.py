@@ -26,11 +26,23 @@ def local_secret(var_dir: Path = PROJECT_ROOT / "var") -> str:
             "AMPER_SECRET manquant : définissez-le (32 caractères au moins, par exemple "
             "« python -c 'import secrets; print(secrets.token_urlsafe(32))' »), ou lancez la "
             "démonstration avec AMPER_DEMO=1.")
-    path = var_dir / "secret"
+    return _kept_secret(var_dir / "secret")
+
+
+def local_link_secret(var_dir: Path = PROJECT_ROOT / "var") -> str:
+    """AMPER_WEB_LINK_SECRET (signed /connexion links), or in demo mode a random one kept in
+    var/link-secret; empty in production when not set (the links are then refused)."""
+    secret = settings.web().link_secret
+    if secret or not settings.servers().demo:
+        return secret
+    return _kept_secret(var_dir / "link-secret")
+
+
+def _kept_secret(path: Path) -> str:
     if not path.exists():
         import secrets
 
-        var_dir.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
     return path.read_text(encoding="utf-8").strip()

@@ -14,7 +14,10 @@ Rasa it:
 - when Rasa produced no answer at all (it does so when a custom action fails, e.g. the
   action server is down), says so in French instead of answering an empty list: "cannot
   handle requests right now" when the action server does not answer its health check,
-  "please rephrase" otherwise.
+  "please rephrase" otherwise;
+- names the intent the message was understood as in the ``X-Amper-Intent`` header of its
+  answer (from :class:`bot.adapters.tracker_store.AmperSQLTrackerStore`), for the web
+  gateway's feedback.
 
 The channel is declared in ``credentials.yml`` by its module path; its ``name()`` keeps the
 URL of the REST channel.  It reads nothing from the request but ``sender``, ``message`` and
@@ -26,6 +29,7 @@ import json
 import logging
 import re
 import unicodedata
+import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
 
 import aiohttp
@@ -43,6 +47,10 @@ MAX_MESSAGE_CHARS = 2000
 MAX_SENDER_CHARS = 128
 MAX_METADATA_BYTES = 16_384
 HEALTH_TIMEOUT_S = 2.0
+
+#: The answer's header naming the intent of the message (``faq/tarifs``, ``greet``…).
+INTENT_HEADER = "X-Amper-Intent"
+_INTENT = re.compile(r"^[A-Za-z0-9_./-]{1,100}$")
 
 #: C0/C1 controls except tab and newline, DEL, bidirectional overrides and isolates.
 _INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -115,6 +123,16 @@ async def _actions_alive(request: Request) -> bool:
         return False
 
 
+def _intent_of(request: Request, sender: str, message_id: str) -> Optional[str]:
+    """What the message was understood as, when our tracker store remembers it (the intent
+    key only, never text: the gateway keeps it with the thumbs up or down)."""
+    store = getattr(getattr(request.app.ctx, "agent", None), "tracker_store", None)
+    while store is not None and not hasattr(store, "last_intent"):
+        store = getattr(store, "_tracker_store", None)  # Rasa's AwaitableTrackerStore
+    intent = store.last_intent(sender, message_id) if store is not None else None
+    return intent if intent and _INTENT.match(intent) else None
+
+
 class AmperRestInput(InputChannel):
     """Rasa's REST webhook (same URL and answer format) with checked input."""
 
@@ -141,9 +159,11 @@ class AmperRestInput(InputChannel):
                 return _error(exc)
 
             collector = CollectingOutputChannel()
+            message_id = uuid.uuid4().hex
             try:
                 await on_new_message(UserMessage(text, collector, sender,
-                                                 input_channel=self.name(), metadata=metadata))
+                                                 input_channel=self.name(), metadata=metadata,
+                                                 message_id=message_id))
             except Exception:  # noqa: BLE001 - logged; the client still gets a French answer
                 log.exception("message from %r could not be handled", sender[:40])
             messages = collector.messages
@@ -151,6 +171,7 @@ class AmperRestInput(InputChannel):
                 alive = await _actions_alive(request)
                 text_out = wording.no_reply() if alive else wording.actions_unavailable()
                 messages = [{"recipient_id": sender, "text": text_out}]
-            return response.json(messages)
+            intent = _intent_of(request, sender, message_id)
+            return response.json(messages, headers={INTENT_HEADER: intent} if intent else None)
 
         return hook

@@ -1,35 +1,27 @@
-"""The aiohttp gateway: session, CSRF, login, and the chat forwarded to Rasa's REST channel.
+"""The aiohttp gateway: session, CSRF, security headers, and the routes of the chat.
 
 Rasa's REST channel has no authentication and lets its caller pick the sender id, so it
 stays on 127.0.0.1; this gateway is what the browser talks to.  It decides the sender id
 (derived from the server-side session) and the identity (a token it mints for the logged-in
 client, the HS256 contract of :mod:`bot.chat.identity`); nothing the browser sends about
-either is ever forwarded.
+either is ever forwarded.  The handlers: :mod:`.chat_api` (messages, history, feedback),
+:mod:`.account_api` (login, signed link, logout, « Mon planning »), :mod:`.pages` (HTML).
 """
 from __future__ import annotations
 
-import asyncio
 import hmac
-import json
 from typing import Any, Callable, Optional
 
-from aiohttp import ClientError, ClientSession, ClientTimeout, web
+from aiohttp import web
 
 from bot import settings as app_settings
-from bot.chat.identity import mint_token
-from bot.domain.model import Role
-from bot.web import wording
+from bot.web import account_api, chat_api, wording
+from bot.web.http import CONFIG, LIMITER, MAX_BODY, SESSIONS, error
 from bot.web.sessions import RateLimiter, Session, SessionStore
 
 COOKIE = "amper_session"
-MAX_BODY = 16 * 1024
-MAX_MESSAGE = 2000
 RASA_TIMEOUT = 30.0
-TOKEN_TTL = 3600
-
-SESSIONS = web.AppKey("sessions", SessionStore)
-LIMITER = web.AppKey("limiter", RateLimiter)
-CONFIG = web.AppKey("config", dict)
+STATELESS = ("/static/", "/widget.js")
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'self'; frame-ancestors 'self'; "
@@ -41,16 +33,14 @@ SECURITY_HEADERS = {
 }
 
 
-def error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
-
-
 # --- middlewares -----------------------------------------------------------------------------
 
 @web.middleware
 async def security_headers(request: web.Request, handler) -> web.StreamResponse:
     try:
         response = await handler(request)
+    except web.HTTPRedirection as redirect:
+        response = redirect
     except web.HTTPException as exc:  # 404, 405… as French JSON with the same headers
         response = error(exc.status, wording.HTTP_ERRORS.get(exc.status, wording.BAD_REQUEST))
     except Exception:  # never a traceback to the browser
@@ -64,6 +54,8 @@ async def security_headers(request: web.Request, handler) -> web.StreamResponse:
 
 @web.middleware
 async def session_and_csrf(request: web.Request, handler) -> web.StreamResponse:
+    if request.path == "/health" or request.path.startswith(STATELESS):
+        return await handler(request)  # no session created for probes and static files
     store = request.app[SESSIONS]
     session = store.get(request.cookies.get(COOKIE))
     fresh = session is None
@@ -95,118 +87,6 @@ def _set_cookie(request: web.Request, response: web.StreamResponse,
                         secure=_is_https(request))
 
 
-# --- request bodies --------------------------------------------------------------------------
-
-async def read_json(request: web.Request) -> Any:
-    """The JSON object of the body; a French HTTP error (as a returned Response) otherwise."""
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        return error(413, wording.TOO_LARGE)
-    if request.content_type != "application/json":
-        return error(400, wording.CONTENT_TYPE)
-    body = bytearray()
-    async for chunk in request.content.iter_chunked(4096):
-        body.extend(chunk)
-        if len(body) > MAX_BODY:
-            return error(413, wording.TOO_LARGE)
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return error(400, wording.INVALID_JSON)
-    if not isinstance(data, dict):
-        return error(400, wording.INVALID_JSON)
-    return data
-
-
-# --- handlers --------------------------------------------------------------------------------
-
-async def get_session(request: web.Request) -> web.Response:
-    session: Session = request["session"]
-    return web.json_response({"csrf": session.csrf,
-                              "client": _number(session.client_number)})
-
-
-def _number(client_number: Optional[str]) -> Any:
-    if client_number is None:
-        return None
-    return int(client_number) if client_number.isdigit() else client_number
-
-
-async def post_message(request: web.Request) -> web.Response:
-    data = await read_json(request)
-    if isinstance(data, web.Response):
-        return data
-    text = data.get("message")
-    if not isinstance(text, str) or not text.strip():
-        return error(400, wording.EMPTY_MESSAGE)
-    if len(text) > MAX_MESSAGE:
-        return error(400, wording.MESSAGE_TOO_LONG)
-    session: Session = request["session"]
-    config = request.app[CONFIG]
-    metadata = {}
-    if session.client_number is not None:
-        metadata["auth"] = mint_token(session.client_number, secret=config["secret"],
-                                      ttl_seconds=TOKEN_TTL, login=session.login)
-    payload = {"sender": session.sender_id, "message": text, "metadata": metadata}
-    try:
-        timeout = ClientTimeout(total=config["timeout"])
-        async with ClientSession(timeout=timeout) as http:
-            async with http.post(config["rasa_url"], json=payload) as answer:
-                if answer.status != 200:
-                    return error(503, wording.unavailable(config["contact"]))
-                replies = await answer.json(content_type=None)
-    except (ClientError, asyncio.TimeoutError, ValueError):
-        return error(503, wording.unavailable(config["contact"]))
-    return web.json_response({"messages": _messages(replies)})
-
-
-def _messages(replies: Any) -> list:
-    """Rasa's replies reduced to text and buttons (plain data: the page renders it as text)."""
-    out = []
-    for reply in replies if isinstance(replies, list) else []:
-        if not isinstance(reply, dict):
-            continue
-        item = {"text": reply.get("text") if isinstance(reply.get("text"), str) else ""}
-        buttons = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-                   for b in reply.get("buttons") or [] if isinstance(b, dict)]
-        if buttons:
-            item["buttons"] = buttons
-        if item["text"] or buttons:
-            out.append(item)
-    return out
-
-
-async def post_login(request: web.Request) -> web.Response:
-    data = await read_json(request)
-    if isinstance(data, web.Response):
-        return data
-    login, password = data.get("login"), data.get("password")
-    if not isinstance(login, str) or not isinstance(password, str) or not login.strip() \
-            or len(login) > 100 or len(password) > 1000:
-        return error(400, wording.LOGIN_FIELDS)
-    limiter = request.app[LIMITER]
-    keys = (f"login:{login.strip().lower()}", f"addr:{request.remote or '?'}")
-    if limiter.blocked(*keys):
-        return error(429, wording.TOO_MANY_ATTEMPTS)
-    config = request.app[CONFIG]
-    account = await asyncio.to_thread(config["authenticate"], login, password)
-    if account is None or account.role != Role.CLIENT or not account.client_number:
-        limiter.fail(*keys)
-        return error(401, wording.BAD_CREDENTIALS)
-    limiter.clear(keys[0])
-    session = request.app[SESSIONS].rotate(request["session"])
-    session.client_number, session.login = account.client_number, account.login
-    request["session"] = session
-    return web.json_response({"csrf": session.csrf, "client": _number(session.client_number)})
-
-
-async def post_logout(request: web.Request) -> web.Response:
-    store = request.app[SESSIONS]
-    store.end(request["session"])
-    session = store.new()
-    request["session"] = session
-    return web.json_response({"csrf": session.csrf, "client": None})
-
-
 # --- the application -------------------------------------------------------------------------
 
 def _default_authenticate(login: str, password: str):
@@ -216,25 +96,48 @@ def _default_authenticate(login: str, password: str):
     return services.authenticate(SqlAlchemyUnitOfWork(), login, password)
 
 
+DEFAULT_PORTS = {"authenticate": _default_authenticate,
+                 "planning": account_api.default_planning,
+                 "client_exists": account_api.default_client_exists,
+                 "record_feedback": chat_api.default_record_feedback}
+
+
+async def health(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
 def create_app(web_settings: Optional[app_settings.WebSettings], rasa_url: str, *,
-               secret: Optional[str] = None,
-               authenticate: Optional[Callable[[str, str], Any]] = None,
-               sessions: Optional[SessionStore] = None, limiter: Optional[RateLimiter] = None,
-               timeout: float = RASA_TIMEOUT) -> web.Application:
-    """The gateway forwarding to ``rasa_url`` (Rasa's REST webhook on 127.0.0.1)."""
+               secret: Optional[str] = None, sessions: Optional[SessionStore] = None,
+               limiter: Optional[RateLimiter] = None, timeout: float = RASA_TIMEOUT,
+               **ports: Callable[..., Any]) -> web.Application:
+    """The gateway forwarding to ``rasa_url`` (Rasa's REST webhook on 127.0.0.1).
+
+    ``ports`` replace what the gateway asks the booking store (tests): ``authenticate(login,
+    password)``, ``planning(client_number)``, ``client_exists(client_number)``,
+    ``record_feedback(intent, value)``."""
+    from bot.web import link, pages
+
     secret = app_settings.secret() if secret is None else secret
     if not secret:
         raise ValueError("AMPER_SECRET is not set: the gateway cannot sign identities")
+    unknown = set(ports) - set(DEFAULT_PORTS)
+    if unknown:
+        raise TypeError(f"unknown ports: {sorted(unknown)}")
     app = web.Application(middlewares=[security_headers, session_and_csrf],
                           client_max_size=MAX_BODY)
     app[SESSIONS] = sessions or SessionStore()
     app[LIMITER] = limiter or RateLimiter()
     app[CONFIG] = {"rasa_url": rasa_url, "secret": secret, "timeout": timeout,
-                   "authenticate": authenticate or _default_authenticate,
+                   **DEFAULT_PORTS, **ports, "link_guard": link.ReplayGuard(),
                    "contact": app_settings.contact_settings(),
                    "debug": app_settings.servers().debug, "web": web_settings}
-    app.router.add_get("/api/session", get_session)
-    app.router.add_post("/api/messages", post_message)
-    app.router.add_post("/api/login", post_login)
-    app.router.add_post("/api/logout", post_logout)
+    app.router.add_get("/health", health)
+    app.router.add_get("/api/session", chat_api.get_session)
+    app.router.add_post("/api/messages", chat_api.post_message)
+    app.router.add_post("/api/feedback", chat_api.post_feedback)
+    app.router.add_post("/api/login", account_api.post_login)
+    app.router.add_post("/api/logout", account_api.post_logout)
+    app.router.add_get("/api/planning", account_api.get_planning)
+    app.router.add_get("/connexion", account_api.get_connexion)
+    pages.setup_pages(app)
     return app

@@ -7,16 +7,21 @@ request.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from dataclasses import dataclass, field
-from typing import Callable, Deque, Dict, Optional
+from typing import Any, Callable, Deque, Dict, List, Optional
 
 IDLE_SECONDS = 12 * 3600
 MAX_SESSIONS = 100_000  # beyond, the oldest created session is dropped (memory stays bounded)
 Clock = Callable[[], float]
+
+
+HISTORY_MAX = 200   # entries of the conversation kept for a reload (oldest dropped)
+REPLIES_MAX = 50    # answers kept by message id, so that a retry is never sent twice
 
 
 @dataclass
@@ -26,11 +31,39 @@ class Session:
     last_seen: float
     client_number: Optional[str] = None       # set at login
     login: Optional[str] = None
+    #: the conversation as the page shows it ({"from", "id", "text", "buttons"?, "feedback"?})
+    history: List[Dict[str, Any]] = field(default_factory=list)
+    #: message id -> the answer's messages (a retry of the same id gets them again)
+    replies: "OrderedDict[str, List[Dict[str, Any]]]" = field(default_factory=OrderedDict)
+    #: message id -> the forwarding in progress (a retry waits for it instead of resending)
+    inflight: Dict[str, "asyncio.Future"] = field(default_factory=dict)
+    #: answer id -> the intent of the question it answered (kept for the thumbs)
+    intents: "OrderedDict[str, str]" = field(default_factory=OrderedDict)
+
+    def remember(self, message_id: str, question: Dict[str, Any],
+                 answers: List[Dict[str, Any]], intent: Optional[str]) -> None:
+        self.history.extend([question, *({"from": "bot", "feedback": None, **a}
+                                         for a in answers)])
+        del self.history[:-HISTORY_MAX]
+        self.replies[message_id] = answers
+        for answer in answers:
+            self.intents[answer["id"]] = intent or ""
+        _bound(self.replies, REPLIES_MAX)
+        _bound(self.intents, HISTORY_MAX)
+
+    def answer(self, answer_id: str) -> Optional[Dict[str, Any]]:
+        return next((e for e in self.history if e["from"] == "bot" and e["id"] == answer_id),
+                    None)
 
     @property
     def sender_id(self) -> str:
         """The Rasa sender id: derived from the secret session id, never from the browser."""
         return "web-" + hashlib.sha256(self.id.encode("ascii")).hexdigest()[:32]
+
+
+def _bound(items: "OrderedDict", size: int) -> None:
+    while len(items) > size:
+        items.popitem(last=False)
 
 
 class SessionStore:
@@ -70,7 +103,9 @@ class SessionStore:
         """A new id and CSRF token for the same visitor (at login): an id known before the
         login (fixation) opens nothing afterwards."""
         self.end(session)
-        return self.new()
+        fresh = self.new()
+        fresh.history = session.history  # the page still shows it; Rasa starts a new conversation
+        return fresh
 
     def end(self, session: Session) -> None:
         self._sessions.pop(session.id, None)

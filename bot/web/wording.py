@@ -15,6 +15,16 @@ LOGIN_FIELDS = "Indiquez votre identifiant et votre mot de passe."
 BAD_CREDENTIALS = "Identifiant ou mot de passe incorrect."
 TOO_MANY_ATTEMPTS = ("Trop de tentatives de connexion. "
                      "Réessayez dans un quart d'heure.")
+BAD_MESSAGE_ID = "Requête invalide : identifiant de message incorrect. Rechargez la page."
+BAD_LABEL = "Requête invalide : libellé de bouton incorrect. Rechargez la page."
+BAD_FEEDBACK = "Avis invalide : « up » ou « down » attendu pour une réponse donnée."
+UNKNOWN_ANSWER = "Cette réponse n'est plus dans la conversation : rechargez la page."
+LOGIN_FOR_PLANNING = "Connectez-vous pour voir votre planning."
+LINK_TITLE = "Connexion depuis le site d'AMPER"
+LINK_DISABLED = ("La connexion par lien n'est pas activée. Connectez-vous avec votre numéro "
+                 "de client et votre mot de passe.")
+LINK_UNKNOWN_CLIENT = ("Ce lien ne correspond à aucun client connu. Connectez-vous avec votre "
+                       "numéro de client et votre mot de passe, ou appelez le bureau AMPER.")
 UNEXPECTED = "Erreur inattendue. Réessayez dans un instant."
 HTTP_ERRORS = {404: "Page introuvable.", 405: "Méthode non autorisée.",
                413: TOO_LARGE}

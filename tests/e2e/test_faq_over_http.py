@@ -108,3 +108,20 @@ def test_a_question_on_two_topics_gets_both_answers(client):
     assert "intervenant unique" in text                      # faq/same_caregiver
     assert "remplaçons par un intervenant qualifié" in text  # faq/caregiver_absent
     assert not any(r.get("buttons") for r in replies)        # answered, not "Vouliez-vous dire"
+
+
+def test_the_answer_names_the_intent_for_the_gateway_s_feedback(stack):
+    """The X-Amper-Intent header (bot/entrypoints/rasa_channel.py): the FAQ entry's key for
+    an FAQ answer, the intent's name otherwise; never the text."""
+    import json
+    import urllib.request
+
+    def intent_of(sender: str, message: str) -> str:
+        body = json.dumps({"sender": sender, "message": message}).encode("utf-8")
+        request = urllib.request.Request(stack.config.rest_url, data=body,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return answer.headers.get("X-Amper-Intent", "")
+
+    assert intent_of("intent-1", "je peux payer en CESU ?").startswith("faq/")
+    assert intent_of("intent-1", "bonjour") == "greet"

@@ -6,109 +6,17 @@ accounts (``amper demo-data``).
 """
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 
-from bot.adapters import db
 from bot.chat.identity import verify_token
-from bot.service_layer.demo import DEMO_PASSWORD, load_demo_data
-from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
-from bot.web.app import COOKIE, create_app
+from bot.service_layer.demo import DEMO_PASSWORD
+from bot.web.app import COOKIE
 from bot.web.sessions import RateLimiter, SessionStore
 
-SECRET = "s" * 32
-
-
-@pytest.fixture(scope="module")
-def store_url(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'amper.db'}"
-    db.upgrade(url)
-    load_demo_data(SqlAlchemyUnitOfWork(url))
-    yield url
-    db.dispose_engine(url)
-
-
-@pytest.fixture(autouse=True)
-def environment(store_url, monkeypatch):
-    monkeypatch.setenv("AMPER_DATABASE_URL", store_url)
-    monkeypatch.setenv("AMPER_SECRET", SECRET)
-    monkeypatch.setenv("AMPER_OFFICE_PHONE", "01 99 88 77 66")
-
-
-class FakeRasa:
-    """Rasa's REST webhook: records each body, answers with ``replies`` (or waits)."""
-
-    def __init__(self, replies=None, delay=0.0):
-        self.bodies = []
-        self.replies = replies if replies is not None else [
-            {"recipient_id": "x", "text": "Bonjour !",
-             "buttons": [{"title": "Annuler", "payload": "/cancel"}]}]
-        self.delay = delay
-
-    async def handle(self, request):
-        self.bodies.append(await request.json())
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        return web.json_response(self.replies)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def run(test, *, rasa=None, rasa_down=False, timeout=5.0, limiter=None, sessions=None):
-    """Start the fake Rasa and the gateway, then ``await test(client, rasa)``."""
-    rasa = rasa or FakeRasa()
-
-    async def main():
-        runner = None
-        if rasa_down:
-            url = f"http://127.0.0.1:{free_port()}/webhooks/rest/webhook"
-        else:
-            fake = web.Application()
-            fake.router.add_post("/webhooks/rest/webhook", rasa.handle)
-            runner = web.AppRunner(fake)
-            await runner.setup()
-            port = free_port()
-            await web.TCPSite(runner, "127.0.0.1", port).start()
-            url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
-        app = create_app(None, url, timeout=timeout, limiter=limiter, sessions=sessions)
-        client = TestClient(TestServer(app))
-        await client.start_server()
-        try:
-            await test(client, rasa)
-        finally:
-            await client.close()
-            if runner is not None:
-                await runner.cleanup()
-
-    asyncio.run(main())
-    return rasa
-
-
-async def csrf_of(client) -> str:
-    response = await client.get("/api/session")
-    assert response.status == 200
-    return (await response.json())["csrf"]
-
-
-async def post(client, path, body, csrf, **kwargs):
-    headers = {"X-CSRF-Token": csrf, **kwargs.pop("headers", {})}
-    if not isinstance(body, (bytes, str)):
-        body = json.dumps(body)
-        headers.setdefault("Content-Type", "application/json")
-    return await client.post(path, data=body, headers=headers, **kwargs)
-
-
-async def login(client, csrf, name="client1001", password=DEMO_PASSWORD):
-    return await post(client, "/api/login", {"login": name, "password": password}, csrf)
+from tests.integration.web_harness import (  # noqa: F401 - fixtures and helpers
+    SECRET, FakeRasa, csrf_of, environment, login, post, run, store_url)
 
 
 # --- session, cookie, headers ----------------------------------------------------------------
@@ -153,8 +61,10 @@ def test_a_message_goes_to_rasa_with_a_derived_sender_and_no_identity():
                               {"message": "Bonjour", "sender": "victim", "metadata":
                                {"auth": "forged"}}, csrf)
         assert response.status == 200
-        assert await response.json() == {"messages": [
-            {"text": "Bonjour !", "buttons": [{"title": "Annuler", "payload": "/cancel"}]}]}
+        [answer] = (await response.json())["messages"]
+        assert answer.pop("id")  # for the thumbs up or down
+        assert answer == {"text": "Bonjour !",
+                          "buttons": [{"title": "Annuler", "payload": "/cancel"}]}
         # a button click: the payload as the message
         await post(client, "/api/messages", {"message": "/cancel"}, csrf)
     rasa = run(test)
@@ -185,7 +95,7 @@ def test_html_in_a_reply_stays_json_data():
         response = await post(client, "/api/messages", {"message": evil},
                               await csrf_of(client))
         assert response.content_type == "application/json"
-        assert (await response.json())["messages"] == [{"text": evil}]
+        assert [m["text"] for m in (await response.json())["messages"]] == [evil]
     run(test, rasa=rasa)
     assert rasa.bodies[0]["message"] == evil
 
@@ -377,7 +287,9 @@ def test_serve_gateway_refuses_to_start_without_a_secret(monkeypatch, capsys):
 def test_web_settings_defaults_and_bad_port():
     from bot import settings
 
-    assert settings.web({}) == settings.WebSettings(host="127.0.0.1", port=8000)
+    assert settings.web({}) == settings.WebSettings(
+        host="127.0.0.1", port=8000, embed_origins=(), trusted_proxies=(), link_secret="",
+        demo_port=8001)
     assert settings.web({"AMPER_WEB_HOST": "0.0.0.0", "AMPER_WEB_PORT": "80"}).port == 80
     assert "AMPER_WEB_PORT invalide" in settings.check({"AMPER_WEB_PORT": "huit"})[0]
 

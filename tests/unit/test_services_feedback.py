@@ -102,26 +102,6 @@ def test_the_report_period_includes_both_days():
         services.feedback_report(uow, since=TODAY + timedelta(days=1), until=TODAY)
 
 
-def _parse(intent, key=None, retrieval="faq"):
-    data = {"text": "combien ça coûte ?", "intent": {"name": intent, "confidence": 0.9}}
-    if key:
-        data["response_selector"] = {"all_retrieval_intents": [retrieval], retrieval: {
-            "response": {"intent_response_key": key, "confidence": 0.8}, "ranking": []}}
-    return data
-
-
-@pytest.mark.parametrize("parse, intent", [
-    (_parse("faq", "faq/tarif_horaire"), "faq/tarif_horaire"),   # the FAQ topic answered
-    (_parse("greet", "faq/tarif_horaire"), "greet"),              # the selector not used
-    (_parse("faq"), "faq"), (_parse("nlu_fallback"), "nlu_fallback"),
-    (_parse("faq", "autre/sujet"), "faq"), (_parse("faq", "faq/Pas Un Nom"), "inconnu"),
-    (_parse(None), "inconnu"), ({}, "inconnu"), (None, "inconnu"),
-    ({"intent": "faq", "response_selector": []}, "inconnu"),
-])
-def test_the_intent_of_an_answer_comes_from_rasas_parse(parse, intent):
-    assert services.feedback_intent(parse) == intent
-
-
 def test_the_purge_deletes_the_votes_older_than_the_retention():
     uow = FakeUnitOfWork()
     later = NOW + timedelta(days=500)

@@ -24,7 +24,7 @@ from bot.service_layer.services.administration import (
 )
 from bot.service_layer.services.common import MAX_ACTOR_LENGTH
 from bot.service_layer.services.feedback import (
-    UNKNOWN_INTENT, FeedbackCount, clean_intent, feedback_intent, feedback_report,
+    UNKNOWN_INTENT, FeedbackCount, clean_intent, feedback_report,
     record_feedback,
 )
 from bot.service_layer.services.outbox import (
@@ -48,7 +48,7 @@ from bot.service_layer.services.views import (
 __all__ = [
     "ANONYMISED", "ForgetReport", "PurgeReport", "export_client", "forget_client", "purge",
     "purge_store",
-    "UNKNOWN_INTENT", "FeedbackCount", "clean_intent", "feedback_intent", "feedback_report",
+    "UNKNOWN_INTENT", "FeedbackCount", "clean_intent", "feedback_report",
     "record_feedback",
     "CLIENT_STATUS_LIMIT", "ClientRequestStatus", "FORWARDED_LABEL_FR", "FORWARDING_LABEL_FR",
     "ForwardingStatus", "MAX_ACTOR_LENGTH", "MAX_GROUP", "OUTBOX_STATUS_LABELS_FR",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any, List, Mapping, Optional
+from typing import Any, List, Optional
 
 from bot.adapters.ports import FeedbackCount
 from bot.domain.errors import InvalidInput
@@ -24,23 +24,6 @@ _INTENT = re.compile(r"[a-z0-9_/.-]{1,%d}" % MAX_INTENT_LENGTH)
 VOTES = {"up": 1, "down": -1}
 
 
-def feedback_intent(parse_data: Optional[Mapping[str, Any]]) -> str:
-    """The intent to record for an answer, from Rasa's parse of the question it answered
-    (``tracker.latest_message``, or a ``/model/parse`` result): the retrieval intent's
-    answer (``faq/tarif_horaire``) when there is one, else the intent's name (``greet``,
-    ``nlu_fallback``…), else « inconnu »."""
-    data = parse_data if isinstance(parse_data, Mapping) else {}
-    intent = data.get("intent")
-    name = intent.get("name") if isinstance(intent, Mapping) else None
-    selector = data.get("response_selector")
-    chosen = selector.get(name) if isinstance(selector, Mapping) and name else None
-    response = chosen.get("response") if isinstance(chosen, Mapping) else None
-    key = response.get("intent_response_key") if isinstance(response, Mapping) else None
-    if isinstance(key, str) and key.startswith(f"{name}/"):
-        return clean_intent(key)
-    return clean_intent(name)
-
-
 def clean_intent(value: Any) -> str:
     """``value`` if it is an intent name (1 to 100 of a-z 0-9 _ / . -), else « inconnu »."""
     text = value.strip() if isinstance(value, str) else ""
@@ -49,8 +32,8 @@ def clean_intent(value: Any) -> str:
 
 def record_feedback(uow, *, intent: str, value: str, channel: str = "web",
                     now: Optional[datetime] = None) -> None:
-    """Record one vote on an answer given to a question of ``intent`` (see
-    :func:`feedback_intent`); ``value`` is ``"up"`` (useful) or ``"down"`` (not useful).
+    """Record one vote on an answer given to a question of ``intent`` (what the chat
+    channel names it, bot.adapters.tracker_store.intent_label); ``value`` is ``"up"`` (useful) or ``"down"`` (not useful).
     Only the day of ``now`` (Europe/Paris) is kept."""
     vote = VOTES.get(value) if isinstance(value, str) else None
     if vote is None:

@@ -96,6 +96,12 @@ def request_as_dict(request: Request) -> Dict[str, Any]:
     }
 
 
+def client_exists(uow, client_number: str) -> bool:
+    """Whether ``client_number`` is a client of the store (a signed link names one)."""
+    with uow:
+        return uow.repo.client_id(str(client_number)) is not None
+
+
 def store_is_empty(uow) -> bool:
     """True while no planning was ever imported (the launcher then loads the demo)."""
     with uow:

@@ -1,0 +1,78 @@
+"""What every handler of the gateway shares: the application's keys, French JSON errors, the
+request body, the visitor's address."""
+from __future__ import annotations
+
+import ipaddress
+import json
+from typing import Any, Optional
+
+from aiohttp import web
+
+from bot.web import wording
+from bot.web.sessions import RateLimiter, SessionStore
+
+MAX_BODY = 16 * 1024
+
+SESSIONS = web.AppKey("sessions", SessionStore)
+LIMITER = web.AppKey("limiter", RateLimiter)
+CONFIG = web.AppKey("config", dict)
+
+
+def error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def read_json(request: web.Request) -> Any:
+    """The JSON object of the body; a French HTTP error (as a returned Response) otherwise."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return error(413, wording.TOO_LARGE)
+    if request.content_type != "application/json":
+        return error(400, wording.CONTENT_TYPE)
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(4096):
+        body.extend(chunk)
+        if len(body) > MAX_BODY:
+            return error(413, wording.TOO_LARGE)
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return error(400, wording.INVALID_JSON)
+    if not isinstance(data, dict):
+        return error(400, wording.INVALID_JSON)
+    return data
+
+
+def client_address(request: web.Request) -> str:
+    """The visitor's address: the connection's, or, when the connection comes from a proxy
+    listed in AMPER_WEB_TRUSTED_PROXIES, the last address of X-Forwarded-For that is not one
+    of those proxies (the addresses before it were written by the visitor and prove
+    nothing)."""
+    remote = request.remote or "?"
+    web_settings = request.app[CONFIG].get("web")
+    proxies = [ipaddress.ip_network(p, strict=False)
+               for p in getattr(web_settings, "trusted_proxies", ())]
+    if not proxies or not _within(remote, proxies):
+        return remote
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _within(hop, proxies):
+            return hop if _address(hop) else remote
+    return remote
+
+
+def _address(text: str) -> Optional[ipaddress._BaseAddress]:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _within(text: str, networks) -> bool:
+    address = _address(text)
+    return address is not None and any(address in net for net in networks)
+
+
+def client_number_json(client_number: Optional[str]) -> Any:
+    if client_number is None:
+        return None
+    return int(client_number) if client_number.isdigit() else client_number
