@@ -52,7 +52,7 @@ def shoot(gateway: str) -> None:
             page = context.new_page()
             page.goto(gateway + "/")
             page.get_by_role("textbox", name="Numéro de client ou identifiant").fill("client1001")
-            page.get_by_role("textbox", name="Mot de passe").fill("amper-demo")
+            page.get_by_label("Mot de passe", exact=True).fill("amper-demo")
             page.get_by_role("button", name="Se connecter").click()
             page.get_by_role("heading", name="Mon planning").wait_for()
             box = page.get_by_role("textbox", name="Votre message")

@@ -125,6 +125,60 @@ def folded(text: str) -> str:
     return " ".join(text.split())
 
 
+# --- another site on loopback (no CSP of its own): the attacker's or an unlisted embedder --
+
+class OtherSite:
+    """A tiny HTTP server on a free loopback port serving ``pages`` ({path: html}).
+
+    A real server rather than ``page.route``: Chromium's local network access checks treat a
+    routed page as public and would block its requests to 127.0.0.1 before our gateway ever
+    sees them.  ``url`` is same-site with the gateway (127.0.0.1, another port: the Lax
+    cookie goes), ``cross_site_url`` is not (``localhost``: it does not)."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.pages: Dict[str, str] = {}
+        site = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - the http.server API
+                body = site.pages.get(self.path.split("?")[0])
+                self.send_response(200 if body is not None else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                self.wfile.write((body or "").encode("utf-8"))
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def cross_site_url(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def other_site():
+    site = OtherSite()
+    site.pages["/"] = ('<!doctype html><html lang="fr"><head><title>Un autre site</title></head>'
+                       "<body><main><h1>Un autre site</h1></main></body></html>")
+    yield site
+    site.close()
+
+
 # --- the browser -----------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -207,7 +261,7 @@ def wait_idle(page_or_frame, timeout: float = ANSWER_MS) -> None:
 
 def log_in(page, login: str = DEMO_LOGIN, password: str = DEMO_PASSWORD) -> None:
     page.get_by_role("textbox", name="Numéro de client ou identifiant").fill(login)
-    page.get_by_role("textbox", name="Mot de passe").fill(password)
+    page.get_by_label("Mot de passe", exact=True).fill(password)
     page.get_by_role("button", name="Se connecter").click()
     page.get_by_role("heading", name="Mon planning").wait_for()
 

@@ -6,7 +6,6 @@ The answers are checked against the FAQ texts of domain.yml, not against guesses
 from __future__ import annotations
 
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -221,7 +220,9 @@ def test_assistant_down_shows_the_french_alert_and_retry_sends_once(page, gatewa
     alert.wait_for()
     text = folded(alert.inner_text())
     assert "L'assistant ne répond pas pour le moment" in text, text
-    assert OFFICE_PHONE in text, text
+    call = page.get_by_role("link", name="Parler à quelqu'un")
+    assert call.get_attribute("href").startswith("tel:"), "pas de lien tel: pour joindre le bureau"
+    assert call.get_attribute("href")[4:].replace("+33", "0") == OFFICE_PHONE.replace(" ", "")
     retry = page.get_by_role("button", name="Réessayer")
     axe_check(page, "assistant injoignable")
     assert user_messages(stack, question) == 0

@@ -52,7 +52,7 @@ def test_log_in_cancel_with_buttons_and_keyboard_and_see_the_request(page, stack
     axe_check(page, "non connecté")
 
     page.get_by_role("textbox", name="Numéro de client ou identifiant").fill("client1001")
-    page.get_by_role("textbox", name="Mot de passe").fill("mauvais")
+    page.get_by_label("Mot de passe", exact=True).fill("mauvais")
     page.get_by_role("button", name="Se connecter").click()
     page.get_by_role("alert").filter(has_text="incorrect").wait_for()
     axe_check(page, "connexion refusée")
@@ -134,7 +134,7 @@ def test_keyboard_only_cancellation_then_logout(page, stack):
     login_box.wait_for()
     tab_to(page, login_box)
     page.keyboard.type("client1002")
-    tab_to(page, page.get_by_role("textbox", name="Mot de passe"))
+    tab_to(page, page.get_by_label("Mot de passe", exact=True))
     page.keyboard.type(DEMO_PASSWORD)
     tab_to(page, page.get_by_role("button", name="Se connecter"))
     assert_focus_visible(page)

@@ -14,7 +14,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 QUESTION = "je peux payer en CESU ?"
 ANSWER = "utter_faq/payment_methods"
-EVIL = "http://evil.example"
 
 
 def widget_frame(page):
@@ -53,23 +52,23 @@ def test_widget_on_another_site_chats_and_logs_in(page, stack):
     axe_check(frame, "widget, connecté")
 
 
-def test_a_site_not_in_the_embed_origins_cannot_frame_the_widget(context, stack):
+def test_a_site_not_in_the_embed_origins_cannot_frame_the_widget(page, context, stack,
+                                                                other_site):
     gateway = stack.config.gateway_url
-    page = context.new_page()
+    other_site.pages["/cadre"] = ('<!doctype html><html lang="fr"><title>Autre site</title>'
+                                  f'<iframe title="volé" src="{gateway}/widget"></iframe>')
+    answer = context.request.get(gateway + "/widget")
+    csp = answer.headers.get("content-security-policy", "")
+    assert "frame-ancestors" in csp and other_site.url not in csp, csp
+    assert stack.config.demo_host_url in csp, csp
+
     refused = []
     page.on("console", lambda m: refused.append(m.text) if "frame-ancestors" in m.text else None)
-    page.route(EVIL + "/**", lambda route: route.fulfill(
-        content_type="text/html",
-        body=(f'<!doctype html><html lang="fr"><title>Autre site</title>'
-              f'<iframe title="volé" src="{gateway}/widget"></iframe>')))
-    with page.expect_response(lambda r: r.url.startswith(gateway + "/widget")) as answer:
-        page.goto(EVIL + "/")
-    csp = answer.value.headers.get("content-security-policy", "")
-    assert "frame-ancestors" in csp and EVIL not in csp, csp
-    assert stack.config.demo_host_url in csp, csp
+    with page.expect_response(lambda r: r.url == gateway + "/widget") as framed:
+        page.goto(other_site.url + "/cadre")
+    assert framed.value.status == 200  # served, but the browser must not show it
     page.wait_for_timeout(500)
     stolen = page.frame_locator('iframe[title="volé"]')
     assert stolen.get_by_role("textbox", name="Votre message").count() == 0, \
         "le widget s'affiche dans un site non autorisé"
     assert refused, "Chromium n'a pas signalé le refus (frame-ancestors)"
-    page.close()
