@@ -43,7 +43,7 @@
         frame.src = origin + "/widget";
         style(frame, {
           position: "fixed", right: "1rem", bottom: "5rem", zIndex: "2147483000",
-          width: "min(26rem, calc(100vw - 2rem))", height: "min(42rem, calc(100vh - 7rem))",
+          width: "min(28rem, calc(100vw - 2rem))", height: "min(42rem, calc(100vh - 7rem))",
           border: "2px solid " + BLUE, borderRadius: "0.75rem", background: "#ffffff",
           boxShadow: "0 4px 18px rgba(0, 0, 0, 0.35)"
         });
