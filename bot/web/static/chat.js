@@ -10,7 +10,8 @@
   var REQUEST_TIMEOUT_MS = 60000;
 
   var texts = JSON.parse(document.getElementById("amper-texts").textContent);
-  var state = { csrf: "", client: null, busy: false, pending: null, retry: null, planningRun: 0 };
+  var state = { csrf: "", client: null, busy: false, pending: null, retry: null, planningRun: 0,
+                planningShown: null };
 
   function byId(id) { return document.getElementById(id); }
 
@@ -236,6 +237,8 @@
     byId("logged-out").hidden = client !== null;
     byId("logged-in").hidden = client === null;
     if (client === null) {
+      state.planningRun += 1;  // an answer still on its way is for the previous client
+      state.planningShown = null;
       emptyList("planning-list");
       emptyList("requests-list");
       return;
@@ -260,10 +263,14 @@
       if (run !== state.planningRun) { return; }
       if (result.status === 401) { setClient(null); return; }
       if (!result.ok) { throw new Error("planning " + result.status); }
+      var seen = JSON.stringify(result.data);
+      if (seen === state.planningShown) { return; }  // unchanged: the focus stays where it is
+      state.planningShown = seen;
       showPlanning(result.data.interventions || []);
       showRequests(result.data.requests || []);
     }).catch(function () {
       if (run !== state.planningRun) { return; }
+      state.planningShown = null;
       note("planning-note", texts.planningFailed);
     });
   }
