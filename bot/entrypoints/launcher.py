@@ -289,7 +289,7 @@ def _banner(cfg: StackConfig) -> str:
 L'assistant AMPER est prêt.
 
   Discussion dans le navigateur : {cfg.gateway_url}/{demo}
-  En démonstration, connexion avec client1001 (… client1010) et le mot de passe amper-demo.
+  En démonstration, connexion avec client1001 (… client1020) et le mot de passe amper-demo.
 
   Dans un terminal :
       .venv/bin/amper chat                      questions, sans être connecté
