@@ -63,6 +63,11 @@ def shoot(gateway: str) -> None:
             page.get_by_role("log", name="Conversation").filter(
                 has_text="préfinancés").wait_for()
             page.evaluate("document.activeElement && document.activeElement.blur()")
+            if viewport["width"] >= 800:  # desktop: the top of the page, both columns
+                page.evaluate("window.scrollTo(0, 0)")
+            else:  # phone: from the conversation's first message down
+                page.get_by_role("log", name="Conversation").evaluate(
+                    "el => window.scrollTo(0, el.getBoundingClientRect().top + scrollY - 12)")
             page.wait_for_timeout(300)
             page.screenshot(path=str(OUT / name))
             print(f"écrit : {OUT / name}")
