@@ -58,7 +58,8 @@ def _cmd_purge(args) -> int:
         conversations.close()
     print(f"Durées de conservation : conversations {retention.conversations_days} j après le "
           f"dernier message, demandes closes {retention.requests_days} j, contenus des "
-          f"messages remis {retention.outbox_days} j.")
+          f"messages remis {retention.outbox_days} j, votes sur les réponses "
+          f"{retention.feedback_days} j.")
     print("\n".join(report.lines_fr()))
     return 0
 
