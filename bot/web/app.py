@@ -22,6 +22,7 @@ from bot.web.sessions import RateLimiter, Session, SessionStore
 COOKIE = "amper_session"
 RASA_TIMEOUT = 30.0
 STATELESS = ("/static/", "/widget.js")
+STATIC_CACHE = "public, max-age=3600"  # scripts and styles: an hour; everything else no-store
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'self'; frame-ancestors 'self'; "
@@ -47,6 +48,8 @@ async def security_headers(request: web.Request, handler) -> web.StreamResponse:
         if request.app[CONFIG]["debug"]:
             raise
         response = error(500, wording.UNEXPECTED)
+    if request.path.startswith(STATELESS) and response.status == 200:
+        response.headers.setdefault("Cache-Control", STATIC_CACHE)  # same for everyone
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response

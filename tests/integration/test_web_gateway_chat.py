@@ -230,3 +230,16 @@ def test_health_creates_no_session():
         assert response.status == 200 and (await response.json()) == {"status": "ok"}
         assert "Set-Cookie" not in response.headers
     run(test)
+
+
+def test_static_files_are_cached_for_an_hour_and_pages_never():
+    async def test(client, rasa):
+        script = await client.get("/static/chat.js")
+        assert script.status == 200
+        assert script.headers["Cache-Control"] == "public, max-age=3600"
+        assert "Set-Cookie" not in script.headers
+        page = await client.get("/")
+        assert page.headers["Cache-Control"] == "no-store"
+        missing = await client.get("/static/nothing.js")
+        assert missing.status == 404 and missing.headers["Cache-Control"] == "no-store"
+    run(test)
