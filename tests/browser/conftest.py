@@ -1,8 +1,9 @@
 """Browser tests: the real stack (Rasa, actions, web gateway, demo host page) on free loopback
 ports, driven by Debian's Chromium through Playwright (never ``playwright install``).
 
-One stack and one browser per module (pytest-xdist ``--dist loadscope`` keeps a module on one
-worker); a fresh browser context (cookies, storage) per test.  The store is a temporary SQLite
+One stack per worker for the browser modules (``stack``, package-scoped; pytest-xdist's
+``--dist loadscope`` keeps a module on one worker), one browser per module and a fresh browser
+context (cookies, storage) per test.  The store is a temporary SQLite
 file holding the demo data (clients 1001…1020, logins ``client1001``… with « amper-demo »),
 loaded before the servers start, as ``amper run`` does in demo mode.
 
@@ -74,8 +75,13 @@ def make_web_stack(model_path, var_dir, env: Optional[Dict[str, str]] = None,
                              dispatcher=False))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def stack(model_path, tmp_path_factory):
+    """One stack for the browser modules a worker runs in a row (pytest-xdist's loadscope
+    sends whole modules; pytest tears a package fixture down when the next test is outside
+    tests/browser, so at worst one stack per module).  The modules share it without
+    stepping on each other: each uses its own demo clients (chat: none; requests: 1001 and
+    1002; security: 1003 and 1004; widget: 1005) and its own sentences."""
     s = make_web_stack(model_path, tmp_path_factory.mktemp("web"))
     s.start()
     yield s

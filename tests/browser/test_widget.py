@@ -46,7 +46,8 @@ def test_widget_on_another_site_chats_and_logs_in(page, stack):
     axe_check(page, "site hôte, widget ouvert")
     axe_check(frame, "contenu du widget")
 
-    log_in(widget)  # the session cookie works inside the iframe (same site, SameSite=Lax)
+    # the session cookie works inside the iframe (same site, SameSite=Lax)
+    log_in(widget, "client1005")
     widget.get_by_role("button", name="Se déconnecter").wait_for()
     assert widget.get_by_role("button", name="Annuler l'intervention du").count() > 0
     axe_check(frame, "widget, connecté")
