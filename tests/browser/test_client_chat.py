@@ -35,11 +35,27 @@ def test_faq_answer_feedback_text_size_phone_and_reload(page, stack):
     log.wait_for()
     assert page.get_attribute("html", "lang", timeout=5000).startswith("fr")
     assert log.get_attribute("aria-live") in (None, "polite")  # role=log is polite already
+    for name in ("Annuler une intervention", "Changer un horaire", "Mes demandes"):
+        assert page.get_by_role("button", name=name, exact=True).is_visible(), name
+    assert page.get_by_role("link", name="Parler à quelqu'un").is_visible()
     axe_check(page, "page vide")
 
-    send(page, QUESTION)
+    def slow_answer(route):  # long enough to see « L'assistant écrit… »
+        response = route.fetch()
+        typing.append(page.get_by_text("L'assistant écrit…").is_visible())
+        route.fulfill(response=response)
+
+    typing = []
+    page.route("**/api/messages", slow_answer)
+    with page.expect_response("**/api/messages") as sent:
+        send(page, QUESTION)
     answer = response_text(ANSWER)
     wait_for_text(page, answer)
+    page.unroute("**/api/messages")
+    assert typing == [True], "« L'assistant écrit… » n'apparaît pas pendant l'attente"
+    [message] = sent.value.json()["messages"]
+    assert folded(message["text"]) == answer and message["id"], message
+    assert sent.value.request.post_data_json["message"] == QUESTION
     wait_idle(page)
     assert QUESTION in log.inner_text()
     assert page.get_by_role("textbox", name="Votre message").input_value() == ""
@@ -215,11 +231,15 @@ def test_assistant_down_shows_the_french_alert_and_retry_sends_once(page, gatewa
     page.goto(url + "/")
     conversation(page).wait_for()
     question = "je peux payer par chèque ?"
-    send(page, question)
+    with page.expect_response("**/api/messages") as refused:
+        send(page, question)
+    assert refused.value.status == 503
+    error = refused.value.json()["error"]
     alert = page.get_by_role("alert")
     alert.wait_for()
     text = folded(alert.inner_text())
     assert "L'assistant ne répond pas pour le moment" in text, text
+    assert folded(error) in text and OFFICE_PHONE in text, (error, text)
     call = page.get_by_role("link", name="Parler à quelqu'un")
     assert call.get_attribute("href").startswith("tel:"), "pas de lien tel: pour joindre le bureau"
     assert call.get_attribute("href")[4:].replace("+33", "0") == OFFICE_PHONE.replace(" ", "")

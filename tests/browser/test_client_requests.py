@@ -16,6 +16,9 @@ from tests.browser.conftest import (
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 REFERENCE = re.compile(r"AMP-[A-Z0-9-]+")
+#: a planning line and a request of /api/planning (docs/web-contract.md)
+LINE_KEYS = {"id", "when", "date", "hours", "caregiver", "service", "cancel", "change"}
+REQUEST_KEYS = {"reference", "kind", "status", "intervention"}
 
 
 def cancellable_line(page, min_days: int = 3) -> dict:
@@ -25,6 +28,8 @@ def cancellable_line(page, min_days: int = 3) -> dict:
     assert planning["status"] == 200, planning
     lines = planning["body"]["interventions"]
     assert lines, "planning vide"
+    for line in lines:
+        assert set(line) == LINE_KEYS, line
     days = [line["when"] for line in lines]
     soon = date.today() + timedelta(days=min_days)
     for line in lines:
@@ -85,18 +90,26 @@ def test_log_in_cancel_with_buttons_and_keyboard_and_see_the_request(page, stack
     assert (row["kind"], row["channel"], row["intervention_start"][:10]) == \
         ("cancellation", "web", line["date"])
 
+    # « Mes demandes » shows it after the answer, and still after a reload
+    requests_section(page).filter(has_text=reference).wait_for()
     page.reload()
-    page.get_by_role("heading", name="Mes demandes").wait_for()
+    requests_section(page).filter(has_text=reference).wait_for()
     requests = api_get(page, "/api/planning")["body"]["requests"]
     assert [r["reference"] for r in requests] == [reference]
+    assert set(requests[0]) == REQUEST_KEYS, requests[0]
+    # no dispatcher in this stack: the request waits in the outbox
+    assert requests[0]["status"] == "Enregistrée, transmission en cours", requests[0]
     assert requests[0]["kind"] == "Annulation"
     assert line["when"] in requests[0]["intervention"]
-    section = page.get_by_role("region", name="Mes demandes")
-    if section.count() == 0:  # the heading's section, whatever its role
-        section = page.locator("section, div", has=page.get_by_role("heading",
-                                                                   name="Mes demandes")).last
-    assert reference in section.inner_text()
+    text = folded(requests_section(page).inner_text())
+    assert "Annulation" in text and requests[0]["status"] in text, text
     axe_check(page, "Mes demandes")
+
+
+def requests_section(page):
+    """The part of the page under the heading « Mes demandes »."""
+    page.get_by_role("heading", name="Mes demandes").wait_for()
+    return page.locator("section", has=page.get_by_role("heading", name="Mes demandes")).last
 
 
 def focused(page) -> str:
