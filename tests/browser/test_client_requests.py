@@ -62,8 +62,10 @@ def test_log_in_cancel_with_buttons_and_keyboard_and_see_the_request(page, stack
     page.get_by_role("alert").filter(has_text="incorrect").wait_for()
     axe_check(page, "connexion refusée")
 
+    before = session_cookie(page.context, stack)
     log_in(page)
     assert page.get_by_role("button", name="Se déconnecter").is_visible()
+    assert session_cookie(page.context, stack) != before, "session non renouvelée à la connexion"
     axe_check(page, "connecté, planning")
 
     line = cancellable_line(page)
@@ -140,7 +142,12 @@ def assert_focus_visible(page) -> None:
         f"focus invisible sur « {focused(page)} » : {style}"
 
 
-def test_keyboard_only_cancellation_then_logout(page, stack):
+def session_cookie(context, stack) -> str:
+    [value] = [c["value"] for c in context.cookies(stack.config.gateway_url)]
+    return value
+
+
+def test_keyboard_only_cancellation_then_logout(page, stack, browser):
     """Tab, Enter and Space only: log in, cancel a line, confirm; then log out."""
     page.goto(stack.config.gateway_url + "/")
     login_box = page.get_by_role("textbox", name="Numéro de client ou identifiant")
@@ -174,6 +181,7 @@ def test_keyboard_only_cancellation_then_logout(page, stack):
     assert (row["reference"], row["intervention_start"][:10]) == (reference, line["date"])
     axe_check(page, "demande au clavier")
 
+    logged_in_cookie = session_cookie(page.context, stack)
     logout = page.get_by_role("button", name="Se déconnecter")
     tab_to(page, logout)
     page.keyboard.press("Enter")
@@ -182,6 +190,12 @@ def test_keyboard_only_cancellation_then_logout(page, stack):
     assert api_get(page, "/api/planning")["status"] == 401
     assert api_get(page, "/api/session")["body"]["client"] is None
     axe_check(page, "déconnecté")
+    # the cookie of before the logout opens nothing any more
+    old = browser.new_context()
+    old.add_cookies([{"name": "amper_session", "value": logged_in_cookie,
+                      "url": stack.config.gateway_url}])
+    assert old.request.get(stack.config.gateway_url + "/api/planning").status == 401
+    old.close()
 
     # a request after the logout: the assistant asks who we are, nothing is recorded
     send(page, "je voudrais annuler une intervention")
