@@ -34,9 +34,9 @@ def test_widget_on_another_site_chats_and_logs_in(page, stack):
     opener.click()
 
     widget = page.frame_locator('iframe[title="Assistant AMPER"]')
+    conversation(widget).wait_for()
     frame = widget_frame(page)
     assert frame.url.startswith(gateway + "/widget"), frame.url
-    conversation(widget).wait_for()
     if opener.get_attribute("aria-expanded") is not None:
         assert opener.get_attribute("aria-expanded") == "true"
 
