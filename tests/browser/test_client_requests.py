@@ -70,6 +70,7 @@ def test_log_in_cancel_with_buttons_and_keyboard_and_see_the_request(page, stack
 
     line = cancellable_line(page)
     cancel = page.get_by_role("button", name=f"Annuler l'intervention du {line['when']}")
+    cancel.wait_for()  # the planning is drawn after the login's answer
     assert cancel.count() == 1
     assert page.get_by_role("button", name=f"Changer l'horaire du {line['when']}").count() == 1
     cancel.click()
