@@ -6,6 +6,7 @@ The answers are checked against the FAQ texts of domain.yml, not against guesses
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -55,14 +56,20 @@ def test_faq_answer_feedback_text_size_phone_and_reload(page, stack):
     assert typing == [True], "« L'assistant écrit… » n'apparaît pas pendant l'attente"
     [message] = sent.value.json()["messages"]
     assert folded(message["text"]) == answer and message["id"], message
-    assert sent.value.request.post_data_json["message"] == QUESTION
+    body = sent.value.request.post_data_json
+    assert body["message"] == QUESTION
+    assert re.fullmatch(r"[A-Za-z0-9_-]{8,64}", body["id"]), body
+    assert sent.value.request.headers.get("x-csrf-token"), "pas d'en-tête X-CSRF-Token"
     wait_idle(page)
     assert QUESTION in log.inner_text()
     assert page.get_by_role("textbox", name="Votre message").input_value() == ""
     axe_check(page, "après une réponse")
 
     useful = page.get_by_role("button", name="Réponse utile", exact=True).last
-    useful.click()
+    with page.expect_response("**/api/feedback") as voted:
+        useful.click()
+    assert voted.value.request.post_data_json == {"answer": message["id"], "value": "up"}
+    assert voted.value.status == 200 and voted.value.json()["ok"] is True, voted.value.json()
     page.wait_for_function("b => b.getAttribute('aria-pressed') === 'true'",
                            arg=useful.element_handle())
     assert page.get_by_role("button", name="Réponse pas utile", exact=True).last \
@@ -84,8 +91,11 @@ def test_faq_answer_feedback_text_size_phone_and_reload(page, stack):
     assert page.get_by_role("button", name="Réponse utile", exact=True).last \
         .get_attribute("aria-pressed") == "true", "le vote n'est pas gardé au rechargement"
     history = api_get(page, "/api/session")["body"]["history"]
-    assert [e["from"] for e in history][-2:] == ["user", "bot"]
-    assert history[-1]["feedback"] == "up"
+    user, bot = history[-2:]
+    assert (set(user), user["from"], user["text"]) == ({"from", "id", "text"}, "user", QUESTION)
+    assert {"from", "id", "text", "feedback"} <= set(bot) <= {"from", "id", "text", "buttons",
+                                                               "feedback"}, bot
+    assert (bot["from"], bot["id"], bot["feedback"]) == ("bot", message["id"], "up")
 
     if bigger.get_attribute("aria-pressed") != "true":
         bigger.click()  # the phone with the larger text: the hardest case for the layout

@@ -19,6 +19,18 @@ REFERENCE = re.compile(r"AMP-[A-Z0-9-]+")
 #: a planning line and a request of /api/planning (docs/web-contract.md)
 LINE_KEYS = {"id", "when", "date", "hours", "caregiver", "service", "cancel", "change"}
 REQUEST_KEYS = {"reference", "kind", "status", "intervention"}
+WHEN = re.compile(r"(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche) (1er|[0-9]{1,2}) "
+                  r"[a-zéû]+")
+HOURS = re.compile(r"de [0-9]{1,2} h( [0-9]{2})? à [0-9]{1,2} h( [0-9]{2})?")
+DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+
+
+def french_date(day: date) -> str:
+    """« mardi 8 décembre » (docs/web-contract.md)."""
+    from bot.domain.fr_format import MONTHS
+
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{DAYS[day.weekday()]} {number} {MONTHS[day.month - 1]}"
 
 
 def cancellable_line(page, min_days: int = 3) -> dict:
@@ -30,6 +42,8 @@ def cancellable_line(page, min_days: int = 3) -> dict:
     assert lines, "planning vide"
     for line in lines:
         assert set(line) == LINE_KEYS, line
+        assert WHEN.fullmatch(line["when"]) and HOURS.fullmatch(line["hours"]), line
+        assert line["when"] == french_date(date.fromisoformat(line["date"])), line
     days = [line["when"] for line in lines]
     soon = date.today() + timedelta(days=min_days)
     for line in lines:
@@ -58,8 +72,11 @@ def test_log_in_cancel_with_buttons_and_keyboard_and_see_the_request(page, stack
 
     page.get_by_role("textbox", name="Numéro de client ou identifiant").fill("client1001")
     page.get_by_label("Mot de passe", exact=True).fill("mauvais")
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_role("alert").filter(has_text="incorrect").wait_for()
+    with page.expect_response("**/api/login") as refused:
+        page.get_by_role("button", name="Se connecter").click()
+    assert refused.value.status == 401
+    error = refused.value.json()["error"]
+    page.get_by_role("alert").filter(has_text=error).wait_for()
     axe_check(page, "connexion refusée")
 
     before = session_cookie(page.context, stack)
