@@ -8,7 +8,8 @@ from typing import Any, Dict
 
 from aiohttp import web
 
-from bot.domain.fr_format import KIND_LABELS_FR, format_date, format_datetime, format_time
+from bot.domain.fr_format import (KIND_LABELS_FR, format_date, format_datetime, format_time,
+                                  to_paris)
 from bot.domain.model import Role
 from bot.web import wording
 from bot.web.http import (CONFIG, LIMITER, SESSIONS, client_address, client_number_json, error,
@@ -99,7 +100,8 @@ async def get_planning(request: web.Request) -> web.Response:
 def _line(intervention) -> Dict[str, Any]:
     start, end = intervention.start, intervention.end
     when = format_date(start)
-    return {"id": intervention.external_id, "when": when, "date": start.date().isoformat(),
+    return {"id": intervention.external_id, "when": when,
+            "date": to_paris(start).date().isoformat(),
             "hours": f"de {format_time(start)} à {format_time(end)}",
             "caregiver": intervention.caregiver or None, "service": intervention.service or "",
             "cancel": _payload("request_cancellation", intervention.external_id),

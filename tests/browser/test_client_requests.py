@@ -86,10 +86,13 @@ def test_log_in_cancel_with_buttons_and_keyboard_and_see_the_request(page, stack
     axe_check(page, "connecté, planning")
 
     line = cancellable_line(page)
-    cancel = page.get_by_role("button", name=f"Annuler l'intervention du {line['when']}")
+    cancel = page.get_by_role("button", name=f"Annuler l'intervention du {line['when']} {line['hours']}")
     cancel.wait_for()  # the planning is drawn after the login's answer
     assert cancel.count() == 1
-    assert page.get_by_role("button", name=f"Changer l'horaire du {line['when']}").count() == 1
+    assert page.get_by_role("button", name=f"Changer l'horaire du {line['when']} {line['hours']}").count() == 1
+    names = page.locator(".visit-actions button").evaluate_all(
+        "nodes => nodes.map(n => n.textContent.trim())")
+    assert len(names) == len(set(names)), "deux boutons du planning portent le même nom"
     cancel.click()
     bot_button(page, "Raison personnelle").wait_for()
     axe_check(page, "formulaire : raison")
@@ -180,7 +183,7 @@ def test_keyboard_only_cancellation_then_logout(page, stack, browser):
     page.get_by_role("heading", name="Mon planning").wait_for()
 
     line = cancellable_line(page)
-    tab_to(page, page.get_by_role("button", name=f"Annuler l'intervention du {line['when']}"))
+    tab_to(page, page.get_by_role("button", name=f"Annuler l'intervention du {line['when']} {line['hours']}"))
     assert_focus_visible(page)
     page.keyboard.press("Space")
     reason = bot_button(page, "Raison personnelle")

@@ -292,7 +292,7 @@
       var actions = element("div", "visit-actions");
       [[line.cancel, texts.cancelLine], [line.change, texts.changeLine]].forEach(function (spec) {
         if (!spec[0]) { return; }
-        var label = format(spec[1], { when: line.when });
+        var label = format(spec[1], { when: line.when, hours: line.hours || "" }).trim();
         var node = button("sends", label);
         node.addEventListener("click", function () {
           if (send(spec[0], label)) { log.focus(); }
