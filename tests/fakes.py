@@ -29,6 +29,9 @@ SQLite, so that the two cannot drift apart silently.
 ``FakeFeedbackRepository`` is the votes' port (``uow.feedback``), a list of (day, intent,
 value, channel); it lives inside the FakeRepository copy, so it commits and rolls back with
 it.  tests/integration/test_feedback_store.py runs the same votes on both.
+
+The staff screen's ports (``uow.staff``, ``uow.unanswered``, ``uow.callbacks``) are in
+tests/fakes_staff.py; their state lives in the FakeRepository too (same commit/rollback).
 """
 from __future__ import annotations
 
@@ -51,6 +54,9 @@ from bot.domain.model import (
     Role, Sector,
 )
 from bot.service_layer.unit_of_work import AbstractUnitOfWork
+from tests.fakes_staff import (
+    FakeCallbackRepository, FakeStaffRepository, FakeUnansweredRepository,
+)
 
 #: A read-only outbox row, with the attributes of the SQL one.
 OutboxRow = make_dataclass("OutboxRow", OUTBOX_ROW_FIELDS, frozen=True)
@@ -80,6 +86,8 @@ class FakeRepository(AbstractRepository):
         self.accounts: Dict[str, dict] = {}
         self._last_id: Dict[str, int] = {}
         self.feedback_votes = FakeFeedbackRepository()  # uow.feedback
+        self.unanswered_rows = FakeUnansweredRepository()  # uow.unanswered
+        self.callback_rows = FakeCallbackRepository(self)  # uow.callbacks
 
     def _new_id(self, table: str) -> int:
         self._last_id[table] = self._last_id.get(table, 0) + 1
@@ -479,6 +487,18 @@ class FakeUnitOfWork(AbstractUnitOfWork):
     @property
     def feedback(self) -> Optional[FakeFeedbackRepository]:
         return self.repo.feedback_votes if self.repo is not None else None
+
+    @property
+    def staff(self) -> Optional[FakeStaffRepository]:
+        return FakeStaffRepository(self.repo) if self.repo is not None else None
+
+    @property
+    def unanswered(self) -> Optional[FakeUnansweredRepository]:
+        return self.repo.unanswered_rows if self.repo is not None else None
+
+    @property
+    def callbacks(self) -> Optional[FakeCallbackRepository]:
+        return self.repo.callback_rows if self.repo is not None else None
 
     def __enter__(self) -> "FakeUnitOfWork":
         self.repo = copy.deepcopy(self.store)

@@ -21,6 +21,7 @@ from bot.domain.model import (
     Channel, InterventionStatus, OutboxChannel, OutboxStatus, ReasonCategory, RequestKind,
     RequestStatus, Role,
 )
+from bot.domain.staff import CallbackTopic, UnansweredKind
 
 
 NAMING = {
@@ -77,6 +78,8 @@ clients = Table(
     Column("number", String(40), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("sector_id", Integer, ForeignKey("sectors.id"), nullable=False, index=True),
+    Column("phone", String(30)),    # from the planning import (issue 21: staff search)
+    Column("email", String(254)),   # from the planning import (issue 22: decisions e-mailed)
 )
 
 caregivers = Table(
@@ -193,4 +196,42 @@ feedback = Table(
     Column("channel", String(10), nullable=False),
     CheckConstraint("value IN (1, -1)", name="value"),
     CheckConstraint(_in("channel", Channel), name="channel"),
+)
+
+
+#: The sectors a staff account serves (issue 21): a staff member sees only their clients.
+account_sectors = Table(
+    "account_sectors", metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+    Column("sector_id", Integer, ForeignKey("sectors.id"), primary_key=True),
+)
+
+#: A client question the assistant could not answer, masked before it is stored (digits,
+#: e-mail addresses, planning names); only the day is kept (docs/privacy.md).
+unanswered_questions = Table(
+    "unanswered_questions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("text", String(500), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("asked_on", Date, nullable=False, index=True),
+    Column("topic", String(100)),         # "faq/<key>" or "nouveau", given by staff
+    Column("labelled_by", String(100)),
+    CheckConstraint(_in("kind", UnansweredKind), name="kind"),
+)
+
+#: A caller who asked to be called back (issue 21), taken by a staff member.
+callbacks = Table(
+    "callbacks", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reference", String(20), nullable=False, unique=True),
+    Column("client_id", Integer, ForeignKey("clients.id"), nullable=False, index=True),
+    Column("sector_id", Integer, ForeignKey("sectors.id"), nullable=False),
+    Column("phone", String(30), nullable=False),
+    Column("best_time", String(100), nullable=False),
+    Column("topic", String(20), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("status", String(20), nullable=False, server_default=RequestStatus.RECEIVED.value),
+    Column("created_at", UTCDateTime(), nullable=False),
+    CheckConstraint(_in("topic", CallbackTopic), name="topic"),
+    CheckConstraint(_in("status", RequestStatus), name="status"),
 )

@@ -2,7 +2,7 @@
 
     uow = SqlAlchemyUnitOfWork()          # cheap; the engine is shared per URL
     with uow:
-        ... uow.repo ... uow.feedback ...
+        ... uow.repo ... uow.feedback ... uow.staff ... uow.unanswered ... uow.callbacks ...
         uow.commit()                       # otherwise everything is rolled back
 
 Leaving the block without commit, or on any exception, rolls back.  Connection failures
@@ -11,8 +11,9 @@ Leaving the block without commit, or on any exception, rolls back.  Connection f
 use one per thread/task (they are cheap).
 
 The services know only :class:`AbstractUnitOfWork` and the ports
-(:class:`bot.adapters.ports.AbstractRepository`, and ``AbstractFeedbackRepository`` for the
-votes on the chat's answers); ``tests.fakes.FakeUnitOfWork`` is the in-memory one.
+(:class:`bot.adapters.ports.AbstractRepository`, ``AbstractFeedbackRepository`` for the
+votes on the chat's answers, and the staff screen's ports of :mod:`bot.adapters.staff_ports`);
+``tests.fakes.FakeUnitOfWork`` is the in-memory one.
 """
 from __future__ import annotations
 
@@ -26,6 +27,11 @@ from bot.adapters import db
 from bot.adapters.feedback_repository import SqlAlchemyFeedbackRepository
 from bot.adapters.ports import AbstractFeedbackRepository, AbstractRepository
 from bot.adapters.repository import SqlAlchemyRepository
+from bot.adapters.staff_ports import (
+    AbstractCallbackRepository, AbstractStaffRepository, AbstractUnansweredRepository,
+)
+from bot.adapters.staff_repository import SqlAlchemyCallbackRepository, SqlAlchemyStaffRepository
+from bot.adapters.unanswered_repository import SqlAlchemyUnansweredRepository
 from bot.domain.errors import Conflict, StoreUnavailable
 
 
@@ -36,11 +42,15 @@ def is_unavailable(error: BaseException) -> bool:
 
 
 class AbstractUnitOfWork(abc.ABC):
-    """One transaction per ``with`` block, on ``repo`` and ``feedback``: rolled back on
-    leaving the block unless committed (a rollback after a commit undoes nothing)."""
+    """One transaction per ``with`` block, on ``repo``, ``feedback``, ``staff``,
+    ``unanswered`` and ``callbacks``: rolled back on leaving the block unless committed (a
+    rollback after a commit undoes nothing)."""
 
     repo: Optional[AbstractRepository] = None
     feedback: Optional[AbstractFeedbackRepository] = None
+    staff: Optional[AbstractStaffRepository] = None
+    unanswered: Optional[AbstractUnansweredRepository] = None
+    callbacks: Optional[AbstractCallbackRepository] = None
 
     def __enter__(self) -> "AbstractUnitOfWork":
         return self
@@ -65,6 +75,9 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.session: Optional[Session] = None
         self.repo: Optional[SqlAlchemyRepository] = None
         self.feedback: Optional[SqlAlchemyFeedbackRepository] = None
+        self.staff: Optional[SqlAlchemyStaffRepository] = None
+        self.unanswered: Optional[SqlAlchemyUnansweredRepository] = None
+        self.callbacks: Optional[SqlAlchemyCallbackRepository] = None
 
     @property
     def session_factory(self) -> Callable[[], Session]:
@@ -82,6 +95,9 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             raise
         self.repo = SqlAlchemyRepository(self.session)
         self.feedback = SqlAlchemyFeedbackRepository(self.session)
+        self.staff = SqlAlchemyStaffRepository(self.session)
+        self.unanswered = SqlAlchemyUnansweredRepository(self.session)
+        self.callbacks = SqlAlchemyCallbackRepository(self.session)
         return self
 
     def __exit__(self, exc_type, exc, tb):

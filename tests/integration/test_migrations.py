@@ -8,7 +8,8 @@ from bot.adapters import db
 from bot.adapters.orm import metadata
 
 EXPECTED = {"sectors", "clients", "caregivers", "interventions", "requests", "request_history",
-            "accounts", "outbox", "reference_counters", "feedback", "alembic_version"}
+            "accounts", "outbox", "reference_counters", "feedback", "account_sectors",
+            "unanswered_questions", "callbacks", "alembic_version"}
 
 
 def test_upgrade_from_empty_then_again(empty_url):

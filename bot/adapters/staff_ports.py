@@ -1,0 +1,93 @@
+"""Ports of the staff screen's data (issue 21, docs/staff-contract.md), next to the booking
+store's :mod:`bot.adapters.ports`:
+
+* :class:`AbstractStaffRepository` (``uow.staff``): the sectors of a staff account, the
+  clients a staff member may look up (with their phone and e-mail), the planning's names;
+* :class:`AbstractUnansweredRepository` (``uow.unanswered``): the questions the assistant
+  could not answer, stored masked;
+* :class:`AbstractCallbackRepository` (``uow.callbacks``): callback requests.
+
+SQL side in :mod:`bot.adapters.staff_repository`; in memory in ``tests/fakes_staff.py``.
+Every method works inside the unit of work's transaction and never commits.
+"""
+from __future__ import annotations
+
+import abc
+from datetime import date
+from typing import List, Optional, Sequence
+
+from bot.domain.staff import Callback, ClientSummary, UnansweredKind, UnansweredQuestion
+
+
+class AbstractStaffRepository(abc.ABC):
+    @abc.abstractmethod
+    def account_sectors(self, login: str) -> List[str]:
+        """The names of the sectors the account serves, by name ([] for an unknown login)."""
+
+    @abc.abstractmethod
+    def set_account_sectors(self, login: str, sectors: Sequence[str]) -> None:
+        """Replace the account's sectors (the login and the sectors exist: checked by the
+        service)."""
+
+    @abc.abstractmethod
+    def clients_of_sectors(self, sectors: Sequence[str]) -> List[ClientSummary]:
+        """Every client of these sectors (number, name, phone, sector; no e-mail), in one
+        query, by number."""
+
+    @abc.abstractmethod
+    def client_summary(self, client_number: str) -> Optional[ClientSummary]:
+        """The client with phone and e-mail, or None."""
+
+    @abc.abstractmethod
+    def set_client_contact(self, client_number: str, phone: Optional[str],
+                           email: Optional[str]) -> bool:
+        """Set (None: erase) the client's phone and e-mail; False for an unknown client."""
+
+    @abc.abstractmethod
+    def planning_names(self) -> List[str]:
+        """Every client's and caregiver's name, sorted (to mask them out of questions)."""
+
+
+class AbstractUnansweredRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, text: str, kind: UnansweredKind, asked_on: date) -> int:
+        """Store an already masked question; returns its id."""
+
+    @abc.abstractmethod
+    def list(self, since: Optional[date] = None) -> List[UnansweredQuestion]:
+        """The questions asked on ``since`` or later (all if None), by id."""
+
+    @abc.abstractmethod
+    def label(self, ids: Sequence[int], topic: str, by: str) -> int:
+        """Give these questions a topic; returns how many exist."""
+
+    @abc.abstractmethod
+    def labelled(self) -> List[UnansweredQuestion]:
+        """The questions with a topic, by id."""
+
+    @abc.abstractmethod
+    def purge_before(self, day: date) -> int:
+        """Delete the questions asked before ``day``; returns how many."""
+
+
+class AbstractCallbackRepository(abc.ABC):
+    @abc.abstractmethod
+    def next_reference(self, year: int) -> str:
+        """``RAP-YYYY-NNNNN``: one more than the year's highest (a concurrent transaction
+        may take the same: :meth:`add` then raises Conflict and the service retries)."""
+
+    @abc.abstractmethod
+    def add(self, callback: Callback) -> Callback:
+        """Store it (client and sector given by number and name); returns it with its id.
+        Conflict on a taken reference."""
+
+    @abc.abstractmethod
+    def get(self, reference: str) -> Optional[Callback]: ...
+
+    @abc.abstractmethod
+    def for_client(self, client_number: str) -> List[Callback]:
+        """The client's callbacks, oldest first."""
+
+    @abc.abstractmethod
+    def delete_for_client(self, client_number: str) -> int:
+        """Erase the client's callbacks (``amper forget``); returns how many."""

@@ -1,0 +1,123 @@
+"""In-memory staff-screen ports (issue 21), for tests/fakes.py's ``FakeUnitOfWork``:
+``uow.staff`` is a view over the FakeRepository's clients, accounts and caregivers (account
+sectors in ``accounts[login]["sectors"]``, phone and e-mail in ``clients[number]``);
+``uow.unanswered`` and ``uow.callbacks`` keep their rows inside the FakeRepository, so the
+three commit and roll back with it.  tests/integration/test_staff_store.py runs the same
+cases on this fake and on SQLite.
+
+Not imitated: the CHECK constraints and lengths, concurrency (a reference taken by another
+transaction), foreign keys."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Dict, List, Optional, Sequence
+
+from bot.adapters.staff_ports import (
+    AbstractCallbackRepository, AbstractStaffRepository, AbstractUnansweredRepository,
+)
+from bot.domain.clock import PARIS
+from bot.domain.errors import Conflict
+from bot.domain.staff import Callback, ClientSummary, UnansweredKind, UnansweredQuestion
+
+
+class FakeStaffRepository(AbstractStaffRepository):
+    def __init__(self, repo):
+        self.repo = repo  # the FakeRepository (copy) of the current block
+
+    def account_sectors(self, login: str) -> List[str]:
+        account = self.repo.accounts.get(login)
+        return sorted(account.get("sectors", ())) if account else []
+
+    def set_account_sectors(self, login: str, sectors: Sequence[str]) -> None:
+        self.repo.accounts[login]["sectors"] = sorted(set(sectors) & set(self.repo.sectors))
+
+    def clients_of_sectors(self, sectors: Sequence[str]) -> List[ClientSummary]:
+        wanted = set(sectors)
+        return [ClientSummary(number, c["name"], c.get("phone"), c["sector"])
+                for number, c in sorted(self.repo.clients.items()) if c["sector"] in wanted]
+
+    def client_summary(self, client_number: str) -> Optional[ClientSummary]:
+        c = self.repo.clients.get(str(client_number))
+        return ClientSummary(str(client_number), c["name"], c.get("phone"), c["sector"],
+                             c.get("email")) if c else None
+
+    def set_client_contact(self, client_number: str, phone: Optional[str],
+                           email: Optional[str]) -> bool:
+        c = self.repo.clients.get(str(client_number))
+        if c is not None:
+            c.update(phone=phone, email=email)
+        return c is not None
+
+    def planning_names(self) -> List[str]:
+        return sorted({c["name"] for c in self.repo.clients.values()} | set(self.repo.caregivers))
+
+
+class FakeUnansweredRepository(AbstractUnansweredRepository):
+    def __init__(self):
+        self.rows: Dict[int, UnansweredQuestion] = {}
+        self.last_id = 0
+
+    def add(self, text: str, kind: UnansweredKind, asked_on: date) -> int:
+        self.last_id += 1
+        self.rows[self.last_id] = UnansweredQuestion(self.last_id, text, UnansweredKind(kind),
+                                                     asked_on)
+        return self.last_id
+
+    def list(self, since: Optional[date] = None) -> List[UnansweredQuestion]:
+        return [q for _, q in sorted(self.rows.items()) if since is None or q.asked_on >= since]
+
+    def label(self, ids: Sequence[int], topic: str, by: str) -> int:
+        found = [int(i) for i in set(ids) if int(i) in self.rows]
+        for i in found:
+            self.rows[i] = replace(self.rows[i], topic=topic, labelled_by=by)
+        return len(found)
+
+    def labelled(self) -> List[UnansweredQuestion]:
+        return [q for q in self.list() if q.topic is not None]
+
+    def purge_before(self, day: date) -> int:
+        old = [i for i, q in self.rows.items() if q.asked_on < day]
+        for i in old:
+            del self.rows[i]
+        return len(old)
+
+
+class FakeCallbackRepository(AbstractCallbackRepository):
+    def __init__(self, repo):
+        self.repo = repo
+        self.rows: Dict[str, Callback] = {}
+        self.last_id = 0
+
+    def next_reference(self, year: int) -> str:
+        prefix = f"RAP-{year}-"
+        taken = [int(r[len(prefix):]) for r in self.rows if r.startswith(prefix)]
+        return f"{prefix}{max(taken, default=0) + 1:05d}"
+
+    def add(self, callback: Callback) -> Callback:
+        if callback.reference in self.rows:
+            raise Conflict()
+        client = self.repo.clients[callback.client_number]
+        self.last_id += 1
+        self.rows[callback.reference] = replace(
+            callback, id=self.last_id, sector=client["sector"], client_name=client["name"],
+            created_at=callback.created_at.astimezone(PARIS))
+        return self.rows[callback.reference]
+
+    def get(self, reference: str) -> Optional[Callback]:
+        found = self.rows.get(reference)
+        if found is None:
+            return None
+        client = self.repo.clients[found.client_number]  # names as they are now
+        return replace(found, client_name=client["name"], sector=client["sector"])
+
+    def for_client(self, client_number: str) -> List[Callback]:
+        return sorted((self.get(r) for r, c in self.rows.items()
+                       if c.client_number == str(client_number)),
+                      key=lambda c: (c.created_at, c.id))
+
+    def delete_for_client(self, client_number: str) -> int:
+        gone = [r for r, c in self.rows.items() if c.client_number == str(client_number)]
+        for r in gone:
+            del self.rows[r]
+        return len(gone)
