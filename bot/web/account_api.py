@@ -16,8 +16,6 @@ from bot.web.http import (CONFIG, LIMITER, SESSIONS, client_address, client_numb
                           read_json)
 from bot.web.sessions import Session
 
-PLANNING_LIMIT = 20  # interventions listed in « Mon planning »
-
 
 async def post_login(request: web.Request) -> web.Response:
     data = await read_json(request)
@@ -33,20 +31,34 @@ async def post_login(request: web.Request) -> web.Response:
         return error(429, wording.TOO_MANY_ATTEMPTS)
     config = request.app[CONFIG]
     account = await asyncio.to_thread(config["authenticate"], login, password)
-    if account is None or account.role != Role.CLIENT or not account.client_number:
+    client = account is not None and account.role == Role.CLIENT and account.client_number
+    staff = account is not None and account.role == Role.STAFF
+    if not (client or staff):
         limiter.fail(*keys)
         return error(401, wording.BAD_CREDENTIALS)
     limiter.clear(keys[0])
-    session = _log_in(request, account.client_number, account.login)
+    if staff:
+        sectors = await asyncio.to_thread(config["staff_sectors"], account.login)
+        session = _rotated(request)
+        session.staff, session.sectors = account.login, list(sectors)
+    else:
+        session = _log_in(request, account.client_number, account.login)
     return web.json_response({"csrf": session.csrf,
-                              "client": client_number_json(session.client_number)})
+                              "client": client_number_json(session.client_number),
+                              "staff": session.staff, "sectors": session.sectors})
+
+
+def _rotated(request: web.Request) -> Session:
+    """A new session id for the visitor (against fixation)."""
+    session = request.app[SESSIONS].rotate(request["session"])
+    request["session"] = session
+    return session
 
 
 def _log_in(request: web.Request, client_number: str, login: Any) -> Session:
-    """A new session id for the visitor (fixation), now the client's."""
-    session = request.app[SESSIONS].rotate(request["session"])
+    """A new session id for the visitor, now the client's."""
+    session = _rotated(request)
     session.client_number, session.login = str(client_number), login
-    request["session"] = session
     return session
 
 
@@ -55,7 +67,8 @@ async def post_logout(request: web.Request) -> web.Response:
     store.end(request["session"])
     session = store.new()
     request["session"] = session
-    return web.json_response({"csrf": session.csrf, "client": None})
+    return web.json_response({"csrf": session.csrf, "client": None, "staff": None,
+                              "sectors": []})
 
 
 async def get_connexion(request: web.Request) -> web.StreamResponse:
@@ -93,11 +106,11 @@ async def get_planning(request: web.Request) -> web.Response:
         return error(401, wording.LOGIN_FOR_PLANNING)
     config = request.app[CONFIG]
     interventions, requests = await asyncio.to_thread(config["planning"], session.client_number)
-    return web.json_response({"interventions": [_line(i) for i in interventions],
-                              "requests": [_request(r) for r in requests]})
+    return web.json_response({"interventions": [line_json(i) for i in interventions],
+                              "requests": [request_json(r) for r in requests]})
 
 
-def _line(intervention) -> Dict[str, Any]:
+def line_json(intervention) -> Dict[str, Any]:
     start, end = intervention.start, intervention.end
     when = format_date(start)
     return {"id": intervention.external_id, "when": when,
@@ -112,26 +125,10 @@ def _payload(intent: str, external_id: str) -> str:
     return f"/{intent}" + json.dumps({"intervention_id": external_id}, ensure_ascii=False)
 
 
-def _request(status) -> Dict[str, Any]:
+def request_json(status) -> Dict[str, Any]:
     request = status.request
     label = status.label[:1].upper() + status.label[1:]
     intervention = (format_datetime(request.intervention_start)
                     if request.intervention_start is not None else "")
     return {"reference": request.reference, "kind": KIND_LABELS_FR[request.kind],
             "status": label, "intervention": intervention}
-
-
-def default_planning(client_number: str):
-    from bot.service_layer.services import views
-    from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
-
-    interventions = views.upcoming_interventions(SqlAlchemyUnitOfWork(), client_number,
-                                                 limit=PLANNING_LIMIT)
-    return interventions, views.client_request_statuses(SqlAlchemyUnitOfWork(), client_number)
-
-
-def default_client_exists(client_number: str) -> bool:
-    from bot.service_layer.services import views
-    from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
-
-    return views.client_exists(SqlAlchemyUnitOfWork(), client_number)

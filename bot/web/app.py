@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional
 from aiohttp import web
 
 from bot import settings as app_settings
-from bot.web import account_api, chat_api, wording
+from bot.web import account_api, chat_api, staff_api, store_ports, wording
 from bot.web.http import CONFIG, LIMITER, MAX_BODY, SESSIONS, error
 from bot.web.sessions import RateLimiter, Session, SessionStore
 
@@ -92,19 +92,6 @@ def _set_cookie(request: web.Request, response: web.StreamResponse,
 
 # --- the application -------------------------------------------------------------------------
 
-def _default_authenticate(login: str, password: str):
-    from bot.service_layer import services
-    from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
-
-    return services.authenticate(SqlAlchemyUnitOfWork(), login, password)
-
-
-DEFAULT_PORTS = {"authenticate": _default_authenticate,
-                 "planning": account_api.default_planning,
-                 "client_exists": account_api.default_client_exists,
-                 "record_feedback": chat_api.default_record_feedback}
-
-
 async def health(_: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -115,15 +102,14 @@ def create_app(web_settings: Optional[app_settings.WebSettings], rasa_url: str, 
                **ports: Callable[..., Any]) -> web.Application:
     """The gateway forwarding to ``rasa_url`` (Rasa's REST webhook on 127.0.0.1).
 
-    ``ports`` replace what the gateway asks the booking store (tests): ``authenticate(login,
-    password)``, ``planning(client_number)``, ``client_exists(client_number)``,
-    ``record_feedback(intent, value)``."""
+    ``ports`` replace what the gateway asks the booking store (tests): any name of
+    :data:`bot.web.store_ports.DEFAULTS`."""
     from bot.web import link, pages
 
     secret = app_settings.secret() if secret is None else secret
     if not secret:
         raise ValueError("AMPER_SECRET is not set: the gateway cannot sign identities")
-    unknown = set(ports) - set(DEFAULT_PORTS)
+    unknown = set(ports) - set(store_ports.DEFAULTS)
     if unknown:
         raise TypeError(f"unknown ports: {sorted(unknown)}")
     app = web.Application(middlewares=[security_headers, session_and_csrf],
@@ -131,7 +117,7 @@ def create_app(web_settings: Optional[app_settings.WebSettings], rasa_url: str, 
     app[SESSIONS] = sessions or SessionStore()
     app[LIMITER] = limiter or RateLimiter()
     app[CONFIG] = {"rasa_url": rasa_url, "secret": secret, "timeout": timeout,
-                   **DEFAULT_PORTS, **ports, "link_guard": link.ReplayGuard(),
+                   **store_ports.DEFAULTS, **ports, "link_guard": link.ReplayGuard(),
                    "contact": app_settings.contact_settings(),
                    "debug": app_settings.servers().debug, "web": web_settings}
     app.router.add_get("/health", health)
@@ -142,5 +128,6 @@ def create_app(web_settings: Optional[app_settings.WebSettings], rasa_url: str, 
     app.router.add_post("/api/logout", account_api.post_logout)
     app.router.add_get("/api/planning", account_api.get_planning)
     app.router.add_get("/connexion", account_api.get_connexion)
+    staff_api.add_routes(app)
     pages.setup_pages(app)
     return app

@@ -3,16 +3,17 @@ kept for a reload, and the thumbs up or down on an answer."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import secrets
-from typing import Any, List
+from typing import Any, Dict, List, Optional
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from bot.chat.identity import mint_token
 from bot.web import wording
 from bot.web.http import CONFIG, client_number_json, error, read_json
-from bot.web.sessions import Session
+from bot.web.sessions import Conversation, Session
 
 MAX_MESSAGE = 2000
 MAX_LABEL = 200
@@ -20,6 +21,10 @@ TOKEN_TTL = 3600
 INTENT_HEADER = "X-Amper-Intent"  # set by bot.entrypoints.rasa_channel
 MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 VOTES = ("up", "down")
+#: the intents (X-Amper-Intent) whose question is kept for the staff's « sans réponse » list
+UNANSWERED_INTENTS = {"nlu_fallback": "fallback", "out_of_scope": "out_of_scope"}
+
+log = logging.getLogger(__name__)
 
 
 class AssistantDown(Exception):
@@ -34,13 +39,29 @@ async def get_session(request: web.Request) -> web.Response:
     session: Session = request["session"]
     return web.json_response({"csrf": session.csrf,
                               "client": client_number_json(session.client_number),
-                              "history": session.history})
+                              "staff": session.staff, "sectors": session.sectors,
+                              "history": session.chat.history})
 
 
 async def post_message(request: web.Request) -> web.Response:
+    """A message of the visitor or client, forwarded with the client's identity if any."""
     data = await read_json(request)
     if isinstance(data, web.Response):
         return data
+    session: Session = request["session"]
+    config = request.app[CONFIG]
+    token = None
+    if session.client_number is not None:
+        token = mint_token(session.client_number, secret=config["secret"],
+                           ttl_seconds=TOKEN_TTL, login=session.login)
+    return await relay(request, data, session.chat, token, watch=True)
+
+
+async def relay(request: web.Request, data: Dict[str, Any], conversation: Conversation,
+                token: Optional[str], *, watch: bool = False) -> web.Response:
+    """Checks ``data`` ({"message", "id"?, "label"?}), then forwards the message to Rasa in
+    ``conversation`` with ``token`` in ``metadata.auth``, once whatever the retries.
+    ``watch``: a client's message whose answer fell short is kept (masked) for the staff."""
     text, message_id, label = data.get("message"), data.get("id"), data.get("label")
     if not isinstance(text, str) or not text.strip():
         return error(400, wording.EMPTY_MESSAGE)
@@ -52,16 +73,15 @@ async def post_message(request: web.Request) -> web.Response:
         return error(400, wording.BAD_MESSAGE_ID)
     if label is not None and (not isinstance(label, str) or len(label) > MAX_LABEL):
         return error(400, wording.BAD_LABEL)
-    session: Session = request["session"]
-    if message_id in session.replies:  # a retry of a message already answered
-        return web.json_response({"messages": session.replies[message_id]})
-    pending = session.inflight.get(message_id)
+    if message_id in conversation.replies:  # a retry of a message already answered
+        return web.json_response({"messages": conversation.replies[message_id]})
+    pending = conversation.inflight.get(message_id)
     if pending is None:  # a retry while the first one is still waiting for Rasa joins it
         shown = (label or "").strip() or text.strip()
         pending = asyncio.ensure_future(
-            _forward(request.app, session, message_id, text, shown))
-        session.inflight[message_id] = pending
-        pending.add_done_callback(lambda _: session.inflight.pop(message_id, None))
+            _forward(request.app, conversation, message_id, text, shown, token, watch))
+        conversation.inflight[message_id] = pending
+        pending.add_done_callback(lambda _: conversation.inflight.pop(message_id, None))
     try:
         answers = await asyncio.shield(pending)
     except AssistantDown as down:
@@ -69,14 +89,11 @@ async def post_message(request: web.Request) -> web.Response:
     return web.json_response({"messages": answers})
 
 
-async def _forward(app: web.Application, session: Session, message_id: str, text: str,
-                   shown: str) -> List[dict]:
+async def _forward(app: web.Application, conversation: Conversation, message_id: str,
+                   text: str, shown: str, token: Optional[str], watch: bool) -> List[dict]:
     config = app[CONFIG]
-    metadata = {}
-    if session.client_number is not None:
-        metadata["auth"] = mint_token(session.client_number, secret=config["secret"],
-                                      ttl_seconds=TOKEN_TTL, login=session.login)
-    payload = {"sender": session.sender_id, "message": text, "metadata": metadata}
+    metadata = {"auth": token} if token else {}
+    payload = {"sender": conversation.sender, "message": text, "metadata": metadata}
     down = AssistantDown(503, wording.unavailable(config["contact"]))
     try:
         async with ClientSession(timeout=ClientTimeout(total=config["timeout"])) as http:
@@ -91,9 +108,20 @@ async def _forward(app: web.Application, session: Session, message_id: str, text
     if status != 200:
         raise down
     answers = [{"id": f"{message_id}-{i}", **m} for i, m in enumerate(_messages(body))]
-    session.remember(message_id, {"from": "user", "id": message_id, "text": shown},
-                     answers, intent)
+    conversation.remember(message_id, {"from": "user", "id": message_id, "text": shown},
+                         answers, intent)
+    if watch and intent in UNANSWERED_INTENTS and not text.lstrip().startswith("/"):
+        await _keep_unanswered(app, text, UNANSWERED_INTENTS[intent])
     return answers
+
+
+async def _keep_unanswered(app: web.Application, text: str, kind: str) -> None:
+    """A question the assistant could not answer, for the staff's list (masked there);
+    never a reason to fail the answer."""
+    try:
+        await asyncio.to_thread(app[CONFIG]["record_unanswered"], text, kind)
+    except Exception:  # noqa: BLE001 - logged; the client has their answer
+        log.exception("unanswered question not kept")
 
 
 def _messages(replies: Any) -> list:
@@ -121,21 +149,15 @@ async def post_feedback(request: web.Request) -> web.Response:
     answer_id, value = data.get("answer"), data.get("value")
     if not isinstance(answer_id, str) or value not in VOTES:
         return error(400, wording.BAD_FEEDBACK)
-    session: Session = request["session"]
-    answer = session.answer(answer_id)
+    chat = request["session"].chat
+    answer = chat.answer(answer_id)
     if answer is None:
         return error(404, wording.UNKNOWN_ANSWER)
     if answer.get("feedback") is None:
         answer["feedback"] = value
         record = request.app[CONFIG]["record_feedback"]
-        await asyncio.to_thread(record, session.intents.get(answer_id) or "", value)
+        await asyncio.to_thread(record, chat.intents.get(answer_id) or "", value)
+        question = chat.question_of(answer_id)
+        if value == "down" and question:
+            await _keep_unanswered(request.app, question, "thumbs_down")
     return web.json_response({"ok": True, "feedback": answer["feedback"]})
-
-
-def default_record_feedback(intent: str, value: str) -> None:
-    from bot.service_layer import services
-    from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
-
-    services.record_feedback(SqlAlchemyUnitOfWork(), intent=intent, value=value, channel="web")
-
-

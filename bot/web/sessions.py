@@ -13,7 +13,7 @@ import secrets
 import time
 from collections import OrderedDict, defaultdict, deque
 from dataclasses import dataclass, field
-from typing import Any, Callable, Deque, Dict, List, Optional
+from typing import Any, Callable, Deque, Dict, List, Optional, Set
 
 IDLE_SECONDS = 12 * 3600
 MAX_SESSIONS = 100_000  # beyond, the oldest created session is dropped (memory stays bounded)
@@ -24,14 +24,15 @@ HISTORY_MAX = 200   # entries of the conversation kept for a reload (oldest drop
 REPLIES_MAX = 50    # answers kept by message id, so that a retry is never sent twice
 
 
+CALLERS_MAX = 20    # callers' conversations a staff session keeps (oldest dropped)
+
+
 @dataclass
-class Session:
-    id: str                                   # 256 random bits, the cookie's value
-    csrf: str                                 # token the page sends back in X-CSRF-Token
-    last_seen: float
-    client_number: Optional[str] = None       # set at login
-    login: Optional[str] = None
-    #: the conversation as the page shows it ({"from", "id", "text", "buttons"?, "feedback"?})
+class Conversation:
+    """One conversation with the assistant as a page shows it, and what makes a retry safe."""
+
+    sender: str                               # the Rasa sender id (never from the browser)
+    #: the entries as the page shows them ({"from", "id", "text", "buttons"?, "feedback"?})
     history: List[Dict[str, Any]] = field(default_factory=list)
     #: message id -> the answer's messages (a retry of the same id gets them again)
     replies: "OrderedDict[str, List[Dict[str, Any]]]" = field(default_factory=OrderedDict)
@@ -55,10 +56,55 @@ class Session:
         return next((e for e in self.history if e["from"] == "bot" and e["id"] == answer_id),
                     None)
 
+    def question_of(self, answer_id: str) -> Optional[str]:
+        """The text of the message that ``answer_id`` answered."""
+        question = None
+        for entry in self.history:
+            if entry["from"] == "user":
+                question = entry["text"]
+            elif entry["id"] == answer_id:
+                return question
+        return None
+
+
+def _sender(*parts: str) -> str:
+    return "web-" + hashlib.sha256(":".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass
+class Session:
+    id: str                                   # 256 random bits, the cookie's value
+    csrf: str                                 # token the page sends back in X-CSRF-Token
+    last_seen: float
+    client_number: Optional[str] = None       # set at a client's login
+    login: Optional[str] = None
+    staff: Optional[str] = None               # set at a staff member's login
+    sectors: List[str] = field(default_factory=list)   # the staff member's sectors
+    chat: Optional[Conversation] = None       # the visitor's or client's own conversation
+    #: a staff member's conversations on behalf of callers, by client number
+    callers: "OrderedDict[str, Conversation]" = field(default_factory=OrderedDict)
+    #: the callers whose file was opened (so within the sectors): the only ones chatted for
+    callers_allowed: Set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        if self.chat is None:
+            self.chat = Conversation(sender=self.sender_id)
+
     @property
     def sender_id(self) -> str:
         """The Rasa sender id: derived from the secret session id, never from the browser."""
-        return "web-" + hashlib.sha256(self.id.encode("ascii")).hexdigest()[:32]
+        return _sender(self.id)
+
+    def caller(self, client_number: str) -> Conversation:
+        """The staff member's conversation for ``client_number`` (one Rasa conversation per
+        caller and session)."""
+        found = self.callers.get(client_number)
+        if found is None:
+            found = self.callers[client_number] = Conversation(
+                sender=_sender(self.id, "caller", client_number))
+            _bound(self.callers, CALLERS_MAX)
+        self.callers.move_to_end(client_number)
+        return found
 
 
 def _bound(items: "OrderedDict", size: int) -> None:
@@ -104,7 +150,7 @@ class SessionStore:
         login (fixation) opens nothing afterwards."""
         self.end(session)
         fresh = self.new()
-        fresh.history = session.history  # the page still shows it; Rasa starts a new conversation
+        fresh.chat.history = session.chat.history  # still shown; Rasa starts a new conversation
         return fresh
 
     def end(self, session: Session) -> None:

@@ -25,6 +25,12 @@ LINK_DISABLED = ("La connexion par lien n'est pas activée. Connectez-vous avec 
                  "de client et votre mot de passe.")
 LINK_UNKNOWN_CLIENT = ("Ce lien ne correspond à aucun client connu. Connectez-vous avec votre "
                        "numéro de client et votre mot de passe, ou appelez le bureau AMPER.")
+STAFF_LOGIN = "Connectez-vous avec un compte conseiller."
+STAFF_ONLY = "Réservé aux conseillers."
+SEARCH_QUERY = "Indiquez un numéro, un nom ou un téléphone (100 caractères au plus)."
+CLIENT_NOT_OPENED = "Ouvrez d'abord le dossier de ce client (recherche de client)."
+CALLBACK_FIELDS = "Indiquez le numéro à rappeler, le moment préféré et le sujet."
+LABEL_FIELDS = "Choisissez des questions et un sujet."
 UNEXPECTED = "Erreur inattendue. Réessayez dans un instant."
 HTTP_ERRORS = {404: "Page introuvable.", 405: "Méthode non autorisée.",
                413: TOO_LARGE}
@@ -33,3 +39,7 @@ HTTP_ERRORS = {404: "Page introuvable.", 405: "Méthode non autorisée.",
 def unavailable(contact: ContactSettings) -> str:
     return ("L'assistant ne répond pas pour le moment. Réessayez dans quelques minutes, "
             f"ou {contact.sentence()}.")
+
+
+def callback_recorded(reference: str) -> str:
+    return f"Demande de rappel {reference} enregistrée : elle est transmise au bureau de secteur."

@@ -188,7 +188,7 @@ def test_login_rotates_the_session_and_the_token_names_the_client():
 
 
 @pytest.mark.parametrize("name, password", [
-    ("client1001", "mauvais"), ("personne", DEMO_PASSWORD), ("bureau.nord", DEMO_PASSWORD)])
+    ("client1001", "mauvais"), ("personne", DEMO_PASSWORD), ("bureau.nord", "mauvais")])
 def test_a_refused_login_says_so_in_french(name, password):
     async def test(client, rasa):
         csrf = await csrf_of(client)

@@ -167,10 +167,10 @@ def test_the_script_finds_its_elements_and_its_french_sentences_in_the_page():
         assert set(re.findall(r"texts\.(\w+)", script)) <= set(texts)
         assert texts["typing"] == "L'assistant écrit…"
         assert (texts["useful"], texts["notUseful"]) == ("Réponse utile", "Réponse pas utile")
-        assert texts["cancelLine"].replace("{when}", "mardi 8 décembre") == \
-            "Annuler l'intervention du mardi 8 décembre"
-        assert texts["changeLine"].replace("{when}", "mardi 8 décembre") == \
-            "Changer l'horaire du mardi 8 décembre"
+        assert texts["cancelLine"].replace("{when}", "mardi 8 décembre").replace(
+            "{hours}", "de 9 h à 11 h") == "Annuler l'intervention du mardi 8 décembre de 9 h à 11 h"
+        assert texts["changeLine"].replace("{when}", "mardi 8 décembre").replace(
+            "{hours}", "de 9 h à 11 h") == "Changer l'horaire du mardi 8 décembre de 9 h à 11 h"
     quick = {e[1]["data-message"] for e in Page(fetch("/")[2]).elements if "data-message" in e[1]}
     assert quick == {"Je voudrais annuler une intervention",
                      "Je voudrais changer l'horaire d'une intervention",

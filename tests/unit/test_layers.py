@@ -26,7 +26,7 @@ ALLOWED = {
     "actions": {"bot.domain", "bot.chat", "bot.faq", "bot.settings"},
     "bot.entrypoints": {"bot.domain", "bot.adapters", "bot.service_layer", "bot.chat", "bot.nlu",
                         "bot.faq", "bot.settings", "bot.web"},
-    "bot.web": {"bot.settings", "bot.chat", "bot.service_layer", "bot.domain"},
+    "bot.web": {"bot.settings", "bot.chat", "bot.service_layer", "bot.domain", "bot.faq"},
 }
 #: the pure domain runs without any framework or database
 PURE = ("bot.domain", "bot.faq", "bot.settings")
