@@ -339,6 +339,10 @@
         }
         password.value = "";
         state.csrf = result.data.csrf || state.csrf;
+        if (result.data.staff && window.top === window.self) {
+          window.location.assign("/conseiller");  // a staff account: the staff's screen
+          return null;
+        }
         return loadSession(true).then(function () {
           byId("who").focus();
           announce(texts.loggedIn);
