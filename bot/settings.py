@@ -161,6 +161,7 @@ class RetentionSettings:
     requests_days: int       # AMPER_RETENTION_REQUESTS_DAYS: closed requests, then anonymised
     outbox_days: int         # AMPER_RETENTION_OUTBOX_DAYS: delivered payloads, then emptied
     feedback_days: int = 400  # AMPER_RETENTION_FEEDBACK_DAYS: votes on answers, then deleted
+    unanswered_days: int = 90  # AMPER_RETENTION_UNANSWERED_DAYS: unanswered questions, deleted
 
 
 def retention(env: Optional[Env] = None) -> RetentionSettings:
@@ -170,7 +171,8 @@ def retention(env: Optional[Env] = None) -> RetentionSettings:
     return RetentionSettings(conversations_days=days("AMPER_RETENTION_CONVERSATIONS_DAYS", 30),
                              requests_days=days("AMPER_RETENTION_REQUESTS_DAYS", 400),
                              outbox_days=days("AMPER_RETENTION_OUTBOX_DAYS", 7),
-                             feedback_days=days("AMPER_RETENTION_FEEDBACK_DAYS", 400))
+                             feedback_days=days("AMPER_RETENTION_FEEDBACK_DAYS", 400),
+                             unanswered_days=days("AMPER_RETENTION_UNANSWERED_DAYS", 90))
 
 
 @dataclass(frozen=True)

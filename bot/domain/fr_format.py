@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.clock import PARIS
 from bot.domain.model import Channel, OutboxStatus, ReasonCategory, RequestKind, RequestStatus
+from bot.domain.staff import CallbackTopic, UnansweredKind
 
 
 DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -63,6 +64,28 @@ OUTBOX_STATUS_LABELS_FR = {
     OutboxStatus.DELIVERED: "remis",
     OutboxStatus.DEAD: "abandonné",
 }
+
+#: What a caller wants to be called back about (staff screen, issue 21).
+CALLBACK_TOPIC_LABELS_FR = {
+    CallbackTopic.ANNULATION: "Annulation",
+    CallbackTopic.CHANGEMENT: "Changement d'horaire",
+    CallbackTopic.FACTURATION: "Facturation",
+    CallbackTopic.AUTRE: "Autre sujet",
+}
+
+#: Why a question counts as not answered (staff screen, issue 21).
+UNANSWERED_KIND_LABELS_FR = {
+    UnansweredKind.FALLBACK: "non comprise",
+    UnansweredKind.OUT_OF_SCOPE: "hors sujet",
+    UnansweredKind.THUMBS_DOWN: "réponse jugée pas utile",
+}
+
+#: The consequence of cancelling or changing an intervention right now (caller's file;
+#: computed by bot.domain.rule_labels, ``{when}`` is :func:`format_datetime`).
+CANCEL_FREE_UNTIL_FR = "Annulation gratuite jusqu'à {when}"
+CANCEL_BILLED_FR = "Annulation facturée (moins de 48 h avant)"
+CHANGE_UNTIL_FR = "Changement possible jusqu'au {when}"
+CHANGE_LATE_FR = "Changement hors délai (moins de 10 jours avant)"
 
 
 # --- dates, hours, durations ------------------------------------------------------------------

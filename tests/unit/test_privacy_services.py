@@ -196,7 +196,9 @@ def test_forget_erases_the_client_and_leaves_the_others_untouched(store):
 def test_export_holds_the_clients_data_and_nothing_of_another(store):
     uow, ref = store
     data = services.export_client(uow, "1001", _conversations(), now=LATER)
-    assert data["client"] == {"number": "1001", "name": "Mme Dupont", "sector": "Nord"}
+    assert data["client"] == {"number": "1001", "name": "Mme Dupont", "sector": "Nord",
+                              "phone": None, "email": None}
+    assert data["callbacks"] == []
     assert {r["reference"] for r in data["requests"]} == {ref["a"], ref["b"], ref["c"]}
     assert data["requests"][0]["history"][-1]["note"] == "rappelée le matin"
     assert {m["reference"] for m in data["outbox"]} == {ref["a"], ref["b"], ref["c"]}

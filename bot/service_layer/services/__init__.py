@@ -16,12 +16,16 @@ One module per concern, every public name re-exported here (``services.create_..
 * :mod:`.views` -- read views (interventions, requests, what a client is told);
 * :mod:`.privacy` -- retention (purge), forgetting and exporting a client;
 * :mod:`.feedback` -- the votes on the chat's answers and their report;
+* :mod:`.staff` -- the phone-line staff's screen: account sectors, client search, caller's
+  file; :mod:`.callbacks` -- callback requests; :mod:`.unanswered` -- the questions the
+  assistant could not answer (masked, grouped, labelled, exported);
 * :mod:`.common` -- the clock and input checks they share.
 """
 from bot.service_layer.services.administration import (
     authenticate, configure_sector, import_planning, import_rows, list_sectors, set_account,
     set_sector,
 )
+from bot.service_layer.services.callbacks import create_callback, normalise_phone
 from bot.service_layer.services.common import MAX_ACTOR_LENGTH
 from bot.service_layer.services.feedback import (
     UNKNOWN_INTENT, FeedbackCount, clean_intent, feedback_report,
@@ -39,6 +43,14 @@ from bot.service_layer.services.requests import (
     MAX_GROUP, RequestResult, create_cancellation_request, create_cancellation_requests,
     create_schedule_change_request, preview_cancellation, preview_schedule_change,
 )
+from bot.service_layer.services.staff import (
+    CallerFile, ClientNotFound, caller_file, search_clients, set_account_sectors,
+    staff_sectors,
+)
+from bot.service_layer.services.unanswered import (
+    NEW_TOPIC_INTENT, check_topic, export_labelled_nlu, forget_names_cache, label_unanswered,
+    record_unanswered, unanswered_groups,
+)
 from bot.service_layer.services.views import (
     CLIENT_STATUS_LIMIT, FORWARDED_LABEL_FR, FORWARDING_LABEL_FR, ClientRequestStatus,
     ForwardingStatus, client_label, client_request_statuses, get_intervention, get_request,
@@ -46,6 +58,10 @@ from bot.service_layer.services.views import (
 )
 
 __all__ = [
+    "CallerFile", "ClientNotFound", "caller_file", "search_clients", "set_account_sectors",
+    "staff_sectors", "create_callback", "normalise_phone",
+    "NEW_TOPIC_INTENT", "check_topic", "export_labelled_nlu", "forget_names_cache",
+    "label_unanswered", "record_unanswered", "unanswered_groups",
     "ANONYMISED", "ForgetReport", "PurgeReport", "export_client", "forget_client", "purge",
     "purge_store",
     "UNKNOWN_INTENT", "FeedbackCount", "clean_intent", "feedback_report",

@@ -41,6 +41,7 @@ class PurgeReport:
     events_deleted: int = 0
     conversations_checked: bool = False
     feedback_deleted: int = 0
+    unanswered_deleted: int = 0
 
     def lines_fr(self) -> List[str]:
         would = "à faire" if self.dry_run else "fait"
@@ -48,7 +49,8 @@ class PurgeReport:
         lines = [f"Purge ({mode}) :",
                  f"  - demandes closes anonymisées : {self.requests_anonymised} ({would})",
                  f"  - contenus de messages vidés : {self.payloads_emptied} ({would})",
-                 f"  - votes sur les réponses effacés : {self.feedback_deleted} ({would})"]
+                 f"  - votes sur les réponses effacés : {self.feedback_deleted} ({would})",
+                 f"  - questions sans réponse effacées : {self.unanswered_deleted} ({would})"]
         if self.messages_stopped:
             lines.append(f"  - messages non remis arrêtés : {self.messages_stopped} ({would})")
         if self.conversations_checked:
@@ -71,7 +73,8 @@ def purge_store(uow, *, now: Optional[datetime] = None,
     ``dry_run``): closed requests last changed more than ``requests_days`` ago are
     anonymised (their messages emptied), delivered messages lose their content
     ``outbox_days`` after delivery, the votes on the chat's answers are deleted after
-    ``feedback_days`` (counted in days).  Nothing else is touched."""
+    ``feedback_days``, the unanswered questions after ``unanswered_days`` (counted in
+    days).  Nothing else is touched."""
     now, retention = _now(now), retention or settings.retention()
     report = report or PurgeReport(dry_run=dry_run)
     with uow:
@@ -84,6 +87,8 @@ def purge_store(uow, *, now: Optional[datetime] = None,
             repo.delivered_outbox_before(now - timedelta(days=retention.outbox_days)))
         report.feedback_deleted = uow.feedback.purge_before(
             now.date() - timedelta(days=retention.feedback_days))
+        report.unanswered_deleted = uow.unanswered.purge_before(
+            now.date() - timedelta(days=retention.unanswered_days))
         if not dry_run:
             uow.commit()
     return report
@@ -117,6 +122,7 @@ class ForgetReport:
     messages_stopped: int = 0
     accounts: List[str] = field(default_factory=list)
     client_renamed: bool = False
+    callbacks: int = 0
     conversations: int = 0
     events: int = 0
     conversations_checked: bool = False
@@ -132,6 +138,7 @@ class ForgetReport:
                  f"  - contenus de messages au bureau vidés : {self.payloads_emptied}"
                  + (f" (dont {self.messages_stopped} non remis, arrêtés)"
                     if self.messages_stopped else ""),
+                 f"  - demandes de rappel effacées : {self.callbacks}",
                  f"  - comptes supprimés : {len(self.accounts)}"
                  + (f" ({', '.join(self.accounts)})" if self.accounts else "")]
         if self.conversations_checked:
@@ -180,6 +187,8 @@ def forget_client(uow, client_number: str, conversations=None, *, apply: bool = 
         report.requests = repo.anonymise_requests(ids, ANONYMISED)
         repo.delete_client_accounts(number)
         report.client_renamed = repo.rename_client(number, ANONYMISED)
+        report.callbacks = uow.callbacks.delete_for_client(number)
+        uow.staff.set_client_contact(number, None, None)
         if apply:
             uow.commit()
     return report
@@ -197,11 +206,15 @@ def export_client(uow, client_number: str, conversations=None,
         requests = [repo.get_request(r.reference)
                     for r in repo.list_requests(client_number=number)]
         keys = repo.request_keys(number)
+        contact = uow.staff.client_summary(number)
+        callbacks = uow.callbacks.for_client(number)
         messages = repo.list_outbox(references=[r.reference for r in requests]) \
             if requests else []
         data: Dict[str, Any] = {
             "exported_at": _iso(_now(now)),
-            "client": {"number": client.number, "name": client.name, "sector": client.sector},
+            "client": {"number": client.number, "name": client.name, "sector": client.sector,
+                       "phone": contact.phone if contact else None,
+                       "email": contact.email if contact else None},
             "accounts": [{"login": a.login, "role": a.role.value}
                          for a in repo.client_accounts(number)],
             "interventions": [
@@ -214,6 +227,11 @@ def export_client(uow, client_number: str, conversations=None,
                  "status": m.status, "created_at": _iso(m.created_at),
                  "delivered_at": _iso(m.delivered_at), "payload": m.payload}
                 for m in messages],
+            "callbacks": [
+                {"reference": c.reference, "phone": c.phone, "best_time": c.best_time,
+                 "topic": c.topic.value, "actor": c.actor, "status": c.status.value,
+                 "created_at": _iso(c.created_at)}
+                for c in callbacks],
         }
     if conversations is not None:
         senders = sorted(set(conversations.senders_of_client(number))

@@ -1,0 +1,32 @@
+"""Comparison keys of short texts: accents and case folded, words, digits.  Used by the
+staff's client search and the grouping and masking of unanswered questions."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import List
+
+_WORD = re.compile(r"[a-z0-9]+")
+_NOT_DIGIT = re.compile(r"\D")
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """'Mme Hélène Cœur' -> 'mme helene coeur': lower case, no accents, œ/æ spelled out."""
+    lowered = text.lower().replace("œ", "oe").replace("æ", "ae")
+    decomposed = unicodedata.normalize("NFKD", lowered)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def words(text: str) -> List[str]:
+    """The folded words (letters and digits) of ``text``, in order."""
+    return _WORD.findall(fold(text))
+
+
+def digits(text: str) -> str:
+    """Only the digits; a French number written +33… is given back as 0…"""
+    found = _NOT_DIGIT.sub("", text or "")
+    if (text or "").lstrip().startswith("+33") and found.startswith("33"):
+        return "0" + found[2:]
+    return found

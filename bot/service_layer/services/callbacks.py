@@ -1,0 +1,71 @@
+"""Callback requests (issue 21): a caller who would rather be called back leaves a number,
+a convenient time and a topic with the staff member on the phone.  Recorded here with a
+reference ``RAP-YYYY-NNNNN``; forwarding them to the sector office comes later."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Optional, Sequence
+
+from bot.domain.errors import Conflict, InvalidInput
+from bot.domain.staff import Callback, CallbackTopic
+from bot.domain.text_keys import digits
+from bot.service_layer.services.common import _actor, _now
+from bot.service_layer.services.staff import client_in_sectors
+
+MAX_BEST_TIME = 100
+#: attempts at a reference when a concurrent call took the same one
+REFERENCE_ATTEMPTS = 5
+_FRENCH_PHONE = re.compile(r"0[1-9]\d{8}")
+_PHONE_CHARACTERS = re.compile(r"[\d\s.\-()+]+")
+
+
+def normalise_phone(value: str) -> str:
+    """A French phone number (10 digits « 06 12 34 56 78 », or « +33 6 12 34 56 78 »),
+    written « 06 12 34 56 78 »; InvalidInput otherwise."""
+    text = (value or "").strip()
+    number = digits(text)
+    if (not _PHONE_CHARACTERS.fullmatch(text or "x") or "+" in text.lstrip()[1:]
+            or (text.startswith("+") and not text.startswith("+33"))
+            or not _FRENCH_PHONE.fullmatch(number)):
+        raise InvalidInput(f"Numéro à rappeler invalide : « {text[:30]} » (10 chiffres, par "
+                           "exemple 06 12 34 56 78, ou +33 6 12 34 56 78).")
+    return " ".join(number[i:i + 2] for i in range(0, 10, 2))
+
+
+def _topic(value) -> CallbackTopic:
+    try:
+        return CallbackTopic(value)
+    except ValueError:
+        raise InvalidInput("Sujet du rappel inconnu : annulation, changement, facturation "
+                           "ou autre.") from None
+
+
+def create_callback(uow, *, client_number: str, phone: str, best_time: str, topic: str,
+                    actor: str, sectors: Sequence[str],
+                    now: Optional[datetime] = None) -> Callback:
+    """Record a callback request for a client of ``sectors`` (ClientNotFound otherwise),
+    taken by ``actor`` (the staff login).  ``best_time`` is free text (« demain matin »,
+    1 to 100 characters)."""
+    now = _now(now)
+    phone_text = normalise_phone(phone)
+    when = " ".join((best_time or "").split())
+    if not when or len(when) > MAX_BEST_TIME:
+        raise InvalidInput("Moment préféré pour le rappel manquant ou trop long (100 "
+                           "caractères au plus).")
+    topic_value, actor = _topic(topic), _actor(actor)
+    for attempt in range(REFERENCE_ATTEMPTS):
+        with uow:
+            client = client_in_sectors(uow, client_number, sectors)
+            callback = Callback(
+                reference=uow.callbacks.next_reference(now.year), client_number=client.number,
+                sector=client.sector, phone=phone_text, best_time=when, topic=topic_value,
+                actor=actor, created_at=now)
+            try:
+                stored = uow.callbacks.add(callback)
+                uow.commit()
+                return stored
+            except Conflict:
+                if attempt == REFERENCE_ATTEMPTS - 1:
+                    raise
+    raise Conflict()  # pragma: no cover - the loop returns or raises

@@ -1,0 +1,159 @@
+"""The phone-line staff's screen (issue 21, docs/staff-contract.md): the sectors a staff
+account serves, finding a caller among the clients of those sectors, and the caller's file
+(next interventions with what cancelling or changing them right now would mean, requests,
+callbacks).  A staff member never sees a client of another sector: such a client is
+reported exactly like an unknown number (:class:`ClientNotFound`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+from bot.domain.errors import InvalidInput, ServiceError
+from bot.domain.model import Intervention, Request, Role
+from bot.domain.rule_labels import CancelRule, ChangeRule, cancel_rule, change_rule
+from bot.domain.staff import Callback, ClientSummary
+from bot.domain.text_keys import digits, fold, words
+from bot.service_layer.services.common import _now
+
+#: How many clients a search lists, interventions and requests a caller's file shows.
+SEARCH_LIMIT = 20
+FILE_INTERVENTIONS = 20
+FILE_REQUESTS = 20
+MAX_QUERY = 100
+
+
+class ClientNotFound(ServiceError):
+    code = "client_not_found"
+    message = "Client introuvable dans vos secteurs."
+
+
+# --- the sectors of a staff account --------------------------------------------------------
+
+def staff_sectors(uow, login: str) -> List[str]:
+    """The names of the sectors a staff account serves, by name; [] for a client account,
+    an unknown login or a staff account given no sector."""
+    with uow:
+        found = uow.repo.get_account((login or "").strip())
+        if found is None or found[0].role != Role.STAFF:
+            return []
+        return uow.staff.account_sectors(found[0].login)
+
+
+def set_account_sectors(uow, login: str, sectors: Iterable[str]) -> List[str]:
+    """Give a staff account its sectors (replacing the previous ones); returns them sorted."""
+    login = (login or "").strip()
+    names = sorted({(s or "").strip() for s in sectors} - {""})
+    with uow:
+        found = uow.repo.get_account(login)
+        if found is None:
+            raise InvalidInput(f"Compte inconnu : « {login[:100]} ».")
+        if found[0].role != Role.STAFF:
+            raise InvalidInput(f"Le compte « {login} » est un compte client : seuls les "
+                               "comptes conseiller servent des secteurs.")
+        known = {s.name for s in uow.repo.list_sectors()}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise InvalidInput("Secteur(s) inconnu(s) : " + ", ".join(unknown)
+                               + (" (secteurs existants : " + ", ".join(sorted(known)) + ")."
+                                  if known else " (aucun secteur n'existe encore)."))
+        uow.staff.set_account_sectors(login, names)
+        uow.commit()
+    return names
+
+
+# --- finding a caller ------------------------------------------------------------------------
+
+def _phone_key(phone: Optional[str]) -> str:
+    return digits(phone) if phone else ""
+
+
+def _matches(client: ClientSummary, terms: Sequence[str]) -> bool:
+    name = fold(client.name)
+    phone = _phone_key(client.phone)
+    for term in terms:
+        if term.isdigit():
+            if not (client.number.startswith(term) or term in phone or term in name):
+                return False
+        elif term not in name and not fold(client.number).startswith(term):
+            return False
+    return True
+
+
+def search_clients(uow, query: str, sectors: Sequence[str],
+                   limit: int = SEARCH_LIMIT) -> List[ClientSummary]:
+    """The clients of ``sectors`` matching ``query`` (at most ``limit``), best first.
+
+    * a query of digits only (spaces, dots, dashes and a leading +33 allowed: « 06 12 »,
+      « +33 6 12 ») matches a client number starting with it or a phone holding those
+      digits;
+    * otherwise every word must match: a word of letters is part of the name (accents and
+      case ignored: « helene dup » finds « Mme Hélène Dupont »), a word of digits starts
+      the number or is in the phone.
+
+    Clients of ``sectors`` are read in one query and filtered here (measured in
+    docs/measurements.md: ``make bench``, « recherche d'un client »)."""
+    text = (query or "").strip()[:MAX_QUERY]
+    if not text or not sectors:
+        return []
+    compact = text.replace(" ", "").replace(".", "").replace("-", "")
+    if compact.lstrip("+").isdigit():
+        wanted = digits(text)
+        terms: Sequence[str] = [wanted]
+        exact = wanted
+    else:
+        terms = words(text)
+        exact = text
+    if not terms:
+        return []
+    with uow:
+        candidates = uow.staff.clients_of_sectors(list(sectors))
+    found = [c for c in candidates if _matches(c, terms)]
+    found.sort(key=lambda c: (c.number != exact, not fold(c.name).startswith(terms[0])
+                              and not _starts_a_word(fold(c.name), terms[0]),
+                              fold(c.name), c.number))
+    return found[:max(0, int(limit))]
+
+
+def _starts_a_word(name: str, term: str) -> bool:
+    return any(w.startswith(term) for w in name.split())
+
+
+# --- the caller's file ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CallerFile:
+    """What the staff member sees of a caller: who they are (with phone and e-mail), their
+    next interventions each with what cancelling and changing it right now would mean, their
+    latest requests (newest first) and their callback requests."""
+
+    client: ClientSummary
+    interventions: List[Tuple[Intervention, CancelRule, ChangeRule]]
+    requests: List[Request]
+    callbacks: List[Callback] = field(default_factory=list)
+
+
+def client_in_sectors(uow, client_number: str, sectors: Sequence[str]) -> ClientSummary:
+    """Inside a unit of work: the client, or ClientNotFound (also for another sector's)."""
+    client = uow.staff.client_summary(str(client_number or "").strip())
+    if client is None or client.sector not in set(sectors or ()):
+        raise ClientNotFound()
+    return client
+
+
+def caller_file(uow, client_number: str, sectors: Sequence[str],
+                now: Optional[datetime] = None) -> CallerFile:
+    """The caller's file (see :class:`CallerFile`); ClientNotFound for a number unknown or
+    outside ``sectors``."""
+    now = _now(now)
+    with uow:
+        client = client_in_sectors(uow, client_number, sectors)
+        upcoming = uow.repo.upcoming_interventions(client.number, now, None,
+                                                   FILE_INTERVENTIONS)
+        requests = uow.repo.list_requests(client_number=client.number, limit=FILE_REQUESTS,
+                                          newest_first=True)
+        callbacks = uow.callbacks.for_client(client.number)
+    return CallerFile(client=client,
+                      interventions=[(i, cancel_rule(i, now), change_rule(i, now))
+                                     for i in upcoming],
+                      requests=requests, callbacks=callbacks)
