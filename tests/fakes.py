@@ -168,14 +168,16 @@ class FakeRepository(AbstractRepository):
         for name in sorted({r.sector for r in rows} - set(self.sectors)):
             self.upsert_sector(name, {})
             report.sectors_created += 1
-        for number, (name, sector) in {r.client_id: (r.client_name, r.sector) for r in rows}.items():
+        for number, row in {r.client_id: r for r in rows}.items():
             client = self.clients.get(number)
+            values = {"name": row.client_name, "sector": row.sector}
+            for key, value in (("phone", row.client_phone), ("email", row.client_email)):
+                values[key] = (client or {}).get(key) if value is None else (value or None)
             if client is None:
-                self.clients[number] = {"id": self._new_id("clients"), "name": name,
-                                        "sector": sector}
+                self.clients[number] = {"id": self._new_id("clients"), **values}
                 report.clients_created += 1
-            elif (client["name"], client["sector"]) != (name, sector):
-                client.update(name=name, sector=sector)
+            elif any(client.get(k) != v for k, v in values.items()):
+                client.update(values)
                 report.clients_updated += 1
         for name in sorted({r.caregiver for r in rows if r.caregiver} - set(self.caregivers)):
             self.caregivers[name] = self._new_id("caregivers")

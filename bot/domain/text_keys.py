@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import List
+from typing import List, Optional
 
 _WORD = re.compile(r"[a-z0-9]+")
 _NOT_DIGIT = re.compile(r"\D")
@@ -30,3 +30,19 @@ def digits(text: str) -> str:
     if (text or "").lstrip().startswith("+33") and found.startswith("33"):
         return "0" + found[2:]
     return found
+
+
+_FRENCH_PHONE = re.compile(r"0[1-9]\d{8}")
+_PHONE_CHARACTERS = re.compile(r"\+?[\d\s.\-()]+")
+
+
+def french_phone(text: str) -> Optional[str]:
+    """A French phone number (10 digits « 06 12 34 56 78 », « 06.12.34.56.78 », or
+    « +33 6 12 34 56 78 ») written « 06 12 34 56 78 »; None if it is not one."""
+    value = (text or "").strip()
+    number = digits(value)
+    if (not _PHONE_CHARACTERS.fullmatch(value or "x")
+            or (value.startswith("+") and not value.startswith("+33"))
+            or not _FRENCH_PHONE.fullmatch(number)):
+        return None
+    return " ".join(number[i:i + 2] for i in range(0, 10, 2))

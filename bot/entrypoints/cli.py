@@ -172,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.entrypoints import cli_privacy  # noqa: F401,E402
     from bot.entrypoints import cli_web  # noqa: F401,E402
     from bot.entrypoints import cli_feedback  # noqa: F401,E402
+    from bot.entrypoints import cli_accounts  # noqa: F401,E402
 
     for register in REGISTRARS:
         register(subparsers)

@@ -1,5 +1,6 @@
-"""Demo data: 2 sectors, 20 clients, caregivers, 4 weeks of interventions placed around the
-rule boundaries (relative to ``now``), and demo logins.  Re-running it moves the boundary
+"""Demo data: 2 sectors, 20 clients (fictitious phones, an e-mail for a few), caregivers,
+4 weeks of interventions placed around the rule boundaries (relative to ``now``), and demo
+logins (``bureau.nord`` serves the sector Nord, ``bureau.sud`` Sud).  Re-running it moves the boundary
 interventions relative to the new ``now`` (idempotent upsert, same identifiers).
 
 The demo goes only into an empty store or one that holds exactly the demo
@@ -34,6 +35,10 @@ CAREGIVERS = {"Nord": ["Marie Lambert", "Sophie Caron", "Karim Haddad"],
               "Sud": ["Julie Fabre", "Nadia Benali", "Thomas Roche"]}
 SERVICES = ["Aide au lever", "Ménage", "Courses", "Aide au repas", "Aide au coucher",
             "Accompagnement"]
+#: The demo staff accounts and the sectors they serve (issue 21).
+STAFF_SECTORS = {"bureau.nord": ["Nord"], "bureau.sud": ["Sud"]}
+#: The demo clients given an e-mail address (client1001@example.org…).
+WITH_EMAIL = ("1001", "1002", "1011")
 #: Offsets from now, chosen around the 48-hour and 10-day boundaries.
 BOUNDARIES = [timedelta(hours=24), timedelta(hours=47), timedelta(hours=49),
               timedelta(hours=72), timedelta(days=5), timedelta(days=9), timedelta(days=11),
@@ -48,6 +53,13 @@ class DemoSummary:
     password: str = DEMO_PASSWORD
 
 
+def demo_contact(number: str) -> Tuple[str, str]:
+    """(phone, e-mail) of a demo client: « 06 00 00 10 01 » for 1001, an e-mail for a few
+    ("" for the others)."""
+    email = f"client{number}@example.org" if number in WITH_EMAIL else ""
+    return f"06 00 00 {number[:2]} {number[2:]}", email
+
+
 def demo_rows(now: datetime) -> List[PlanningRow]:
     # Round up to the next 5 minutes: boundary offsets stay on their side of the boundary.
     base = now.astimezone(timezone.utc).replace(second=0, microsecond=0)
@@ -57,12 +69,15 @@ def demo_rows(now: datetime) -> List[PlanningRow]:
         number = str(1001 + i)
         sector = "Nord" if i < 10 else "Sud"
         caregiver = CAREGIVERS[sector][i % 3]
+        phone, email = demo_contact(number)
+        contact = dict(client_phone=phone, client_email=email)
         for k, offset in enumerate(BOUNDARIES):
             start = (base + offset).astimezone(PARIS)
             rows.append(PlanningRow(
                 line=0, intervention_id=f"DEMO-{number}-B{k + 1}", client_id=number,
                 client_name=name, sector=sector, caregiver=caregiver, start=start,
-                end=start + timedelta(hours=1), service=SERVICES[(i + k) % len(SERVICES)]))
+                end=start + timedelta(hours=1), service=SERVICES[(i + k) % len(SERVICES)],
+                **contact))
         # a regular weekly visit over the next 4 weeks, at a fixed local time
         today = now.astimezone(PARIS).date()
         first_day = today + timedelta(days=(i % 5 - today.weekday()) % 7 or 7)
@@ -74,7 +89,7 @@ def demo_rows(now: datetime) -> List[PlanningRow]:
                 line=0, intervention_id=f"DEMO-{number}-W{week + 1}", client_id=number,
                 client_name=name, sector=sector, caregiver=caregiver, start=start,
                 end=start + timedelta(minutes=90 if i % 3 else 45),
-                service=SERVICES[i % len(SERVICES)]))
+                service=SERVICES[i % len(SERVICES)], **contact))
     return rows
 
 
@@ -135,4 +150,6 @@ def load_demo_data(uow, now: Optional[datetime] = None,
     for login, role, number in demo_logins():
         services.set_account(uow, login, password, role, number)
         summary.logins.append((login, role, number))
+    for login, sectors in STAFF_SECTORS.items():
+        services.set_account_sectors(uow, login, sectors)
     return summary

@@ -3,34 +3,28 @@ a convenient time and a topic with the staff member on the phone.  Recorded here
 reference ``RAP-YYYY-NNNNN``; forwarding them to the sector office comes later."""
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Optional, Sequence
 
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.staff import Callback, CallbackTopic
-from bot.domain.text_keys import digits
+from bot.domain.text_keys import french_phone
 from bot.service_layer.services.common import _actor, _now
 from bot.service_layer.services.staff import client_in_sectors
 
 MAX_BEST_TIME = 100
 #: attempts at a reference when a concurrent call took the same one
 REFERENCE_ATTEMPTS = 5
-_FRENCH_PHONE = re.compile(r"0[1-9]\d{8}")
-_PHONE_CHARACTERS = re.compile(r"[\d\s.\-()+]+")
 
 
 def normalise_phone(value: str) -> str:
     """A French phone number (10 digits « 06 12 34 56 78 », or « +33 6 12 34 56 78 »),
     written « 06 12 34 56 78 »; InvalidInput otherwise."""
-    text = (value or "").strip()
-    number = digits(text)
-    if (not _PHONE_CHARACTERS.fullmatch(text or "x") or "+" in text.lstrip()[1:]
-            or (text.startswith("+") and not text.startswith("+33"))
-            or not _FRENCH_PHONE.fullmatch(number)):
-        raise InvalidInput(f"Numéro à rappeler invalide : « {text[:30]} » (10 chiffres, par "
-                           "exemple 06 12 34 56 78, ou +33 6 12 34 56 78).")
-    return " ".join(number[i:i + 2] for i in range(0, 10, 2))
+    phone = french_phone(value)
+    if phone is None:
+        raise InvalidInput(f"Numéro à rappeler invalide : « {(value or '').strip()[:30]} » (10 "
+                           "chiffres, par exemple 06 12 34 56 78, ou +33 6 12 34 56 78).")
+    return phone
 
 
 def _topic(value) -> CallbackTopic:
