@@ -68,6 +68,7 @@ eval: $(MODEL)
 
 bench: $(MODEL)
 	$(PY) -m bot.entrypoints.bench
+	$(PY) -m bot.entrypoints.bench_clients --append reports/bench.md
 
 # Regenerate the pinned set after changing dependencies in pyproject.toml.
 lock:

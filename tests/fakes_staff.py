@@ -19,6 +19,7 @@ from bot.adapters.staff_ports import (
 from bot.domain.clock import PARIS
 from bot.domain.errors import Conflict
 from bot.domain.staff import Callback, ClientSummary, UnansweredKind, UnansweredQuestion
+from bot.domain.text_keys import search_key
 
 
 class FakeStaffRepository(AbstractStaffRepository):
@@ -32,10 +33,15 @@ class FakeStaffRepository(AbstractStaffRepository):
     def set_account_sectors(self, login: str, sectors: Sequence[str]) -> None:
         self.repo.accounts[login]["sectors"] = sorted(set(sectors) & set(self.repo.sectors))
 
-    def clients_of_sectors(self, sectors: Sequence[str]) -> List[ClientSummary]:
-        wanted = set(sectors)
-        return [ClientSummary(number, c["name"], c.get("phone"), c["sector"])
-                for number, c in sorted(self.repo.clients.items()) if c["sector"] in wanted]
+    def find_clients(self, sectors: Sequence[str], terms: Sequence[str],
+                     limit: int) -> List[ClientSummary]:
+        wanted, found = set(sectors), []
+        for number, c in sorted(self.repo.clients.items()):
+            key = search_key(c["name"], c.get("phone"))
+            if c["sector"] in wanted and terms and all(
+                    t in key or number.startswith(t) for t in terms):
+                found.append(ClientSummary(number, c["name"], c.get("phone"), c["sector"]))
+        return found[:limit]
 
     def client_summary(self, client_number: str) -> Optional[ClientSummary]:
         c = self.repo.clients.get(str(client_number))

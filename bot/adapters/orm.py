@@ -80,6 +80,8 @@ clients = Table(
     Column("sector_id", Integer, ForeignKey("sectors.id"), nullable=False, index=True),
     Column("phone", String(30)),    # from the planning import (issue 21: staff search)
     Column("email", String(254)),   # from the planning import (issue 22: decisions e-mailed)
+    #: folded name and phone digits, what the staff's search compares (text_keys.search_key)
+    Column("search_key", String(300), nullable=False, server_default=""),
 )
 
 caregivers = Table(

@@ -22,6 +22,7 @@ from bot.adapters.planning_rows import (  # noqa: F401 - the import's public nam
     detect_separator, localize_paris, parse_datetime, read_planning,
 )
 from bot.domain.model import InterventionStatus
+from bot.domain.text_keys import search_key
 
 CHUNK = 500          # IN (...) lists
 WRITE_CHUNK = 5000   # executemany batches
@@ -122,23 +123,25 @@ def apply_rows(session, rows: Sequence[PlanningRow], progress: bool = False) -> 
                                r.client_email)
     known = _existing(session, clients, clients.c.number, sorted(wanted),
                       clients.c.id, clients.c.name, clients.c.sector_id, clients.c.phone,
-                      clients.c.email)
+                      clients.c.email, clients.c.search_key)
     new, changed = [], []
     for number, (name, sid, phone, email) in wanted.items():
         current = known.get(number)
         values = {"name": name, "sector_id": sid,
                   "phone": _contact(phone, current[3] if current else None),
                   "email": _contact(email, current[4] if current else None)}
+        values["search_key"] = search_key(name, values["phone"])
         if current is None:
             new.append({"number": number, **values})
-        elif current[1:] != (name, sid, values["phone"], values["email"]):
+        elif current[1:] != tuple(values.values()):
             changed.append({"_id": current[0], **values})
     if new:
         _executemany(session, clients.insert(), new)
     if changed:
         _executemany(session, update(clients).where(clients.c.id == bindparam("_id"))
                      .values(name=bindparam("name"), sector_id=bindparam("sector_id"),
-                             phone=bindparam("phone"), email=bindparam("email")), changed)
+                             phone=bindparam("phone"), email=bindparam("email"),
+                             search_key=bindparam("search_key")), changed)
     report.clients_created, report.clients_updated = len(new), len(changed)
     client_ids = {k: v[0] for k, v in _existing(session, clients, clients.c.number, sorted(wanted),
                                                  clients.c.id).items()}

@@ -30,9 +30,12 @@ class AbstractStaffRepository(abc.ABC):
         service)."""
 
     @abc.abstractmethod
-    def clients_of_sectors(self, sectors: Sequence[str]) -> List[ClientSummary]:
-        """Every client of these sectors (number, name, phone, sector; no e-mail), in one
-        query, by number."""
+    def find_clients(self, sectors: Sequence[str], terms: Sequence[str],
+                     limit: int) -> List[ClientSummary]:
+        """Up to ``limit`` clients of ``sectors`` (no e-mail), by number, matching every one
+        of ``terms`` (folded words: a-z, 0-9): a term matches when it is part of the
+        client's search key (:func:`bot.domain.text_keys.search_key`: folded name and phone
+        digits) or starts the client's number."""
 
     @abc.abstractmethod
     def client_summary(self, client_number: str) -> Optional[ClientSummary]:
@@ -41,7 +44,8 @@ class AbstractStaffRepository(abc.ABC):
     @abc.abstractmethod
     def set_client_contact(self, client_number: str, phone: Optional[str],
                            email: Optional[str]) -> bool:
-        """Set (None: erase) the client's phone and e-mail; False for an unknown client."""
+        """Set (None: erase) the client's phone and e-mail, and its search key from the
+        current name and the new phone; False for an unknown client."""
 
     @abc.abstractmethod
     def planning_names(self) -> List[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import List, Optional, Sequence
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from bot.adapters.staff_ports import AbstractCallbackRepository, AbstractStaffRe
 from bot.domain.errors import Conflict
 from bot.domain.model import RequestStatus
 from bot.domain.staff import Callback, CallbackTopic, ClientSummary
+from bot.domain.text_keys import search_key
 
 CALLBACK_PREFIX = "RAP"
 
@@ -45,13 +46,18 @@ class SqlAlchemyStaffRepository(AbstractStaffRepository):
             self.session.execute(insert(account_sectors),
                                  [{"account_id": account_id, "sector_id": i} for i in ids])
 
-    def clients_of_sectors(self, names: Sequence[str]) -> List[ClientSummary]:
-        if not names:
+    def find_clients(self, names: Sequence[str], terms: Sequence[str],
+                     limit: int) -> List[ClientSummary]:
+        if not names or not terms:
             return []
         stmt = (select(clients.c.number, clients.c.name, clients.c.phone,
                        sectors.c.name.label("sector"))
                 .join(sectors, sectors.c.id == clients.c.sector_id)
-                .where(sectors.c.name.in_(list(names))).order_by(clients.c.number))
+                .where(sectors.c.name.in_(list(names)))
+                .order_by(clients.c.number).limit(limit))
+        for term in terms:  # a-z 0-9 only: nothing to escape in LIKE
+            stmt = stmt.where(or_(clients.c.search_key.like(f"%{term}%"),
+                                  clients.c.number.like(f"{term}%")))
         return [ClientSummary(*row) for row in self.session.execute(stmt)]
 
     def client_summary(self, client_number: str) -> Optional[ClientSummary]:
@@ -64,9 +70,14 @@ class SqlAlchemyStaffRepository(AbstractStaffRepository):
 
     def set_client_contact(self, client_number: str, phone: Optional[str],
                            email: Optional[str]) -> bool:
-        return self.session.execute(
-            update(clients).where(clients.c.number == str(client_number))
-            .values(phone=phone, email=email)).rowcount > 0
+        name = self.session.execute(select(clients.c.name).where(
+            clients.c.number == str(client_number))).scalar_one_or_none()
+        if name is None:
+            return False
+        self.session.execute(update(clients).where(clients.c.number == str(client_number))
+                             .values(phone=phone, email=email,
+                                     search_key=search_key(name, phone)))
+        return True
 
     def planning_names(self) -> List[str]:
         found = set(self.session.execute(select(clients.c.name)).scalars())

@@ -7,9 +7,9 @@ staff read it in a caller's file (issue 21): the rules of :mod:`bot.domain.rules
 >>> from bot.domain.model import Intervention
 >>> now = datetime(2026, 12, 4, 9, 0, tzinfo=PARIS)
 >>> visit = Intervention("I-1", "1001", now + timedelta(days=4), now + timedelta(days=4, hours=1))
->>> cancel_rule(visit, now).label
+>>> cancel_rule(visit, now).text
 "Annulation gratuite jusqu'à dimanche 6 décembre à 9 h"
->>> change_rule(visit, now).label
+>>> change_rule(visit, now).text
 'Changement hors délai (moins de 10 jours avant)'
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ class CancelRule:
 
     billed: bool
     free_until: Optional[datetime]
-    label: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class ChangeRule:
 
     in_time: bool
     until: Optional[datetime]
-    label: str
+    text: str
 
 
 def _before_start(intervention: Intervention, notice) -> datetime:

@@ -46,3 +46,9 @@ def french_phone(text: str) -> Optional[str]:
             or not _FRENCH_PHONE.fullmatch(number)):
         return None
     return " ".join(number[i:i + 2] for i in range(0, 10, 2))
+
+
+def search_key(name: str, phone: Optional[str]) -> str:
+    """What the staff's client search compares a query's words with: the folded name and
+    the phone's digits (``clients.search_key``), e.g. 'mme helene dupont 0612345678'."""
+    return f"{fold(name or '')} {digits(phone or '')}".strip()[:300]

@@ -5,6 +5,7 @@ callbacks).  A staff member never sees a client of another sector: such a client
 reported exactly like an unknown number (:class:`ClientNotFound`)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, List, Optional, Sequence, Tuple
@@ -18,6 +19,8 @@ from bot.service_layer.services.common import _now
 
 #: How many clients a search lists, interventions and requests a caller's file shows.
 SEARCH_LIMIT = 20
+#: matches read from the store before ranking them
+CANDIDATES = 200
 FILE_INTERVENTIONS = 20
 FILE_REQUESTS = 20
 MAX_QUERY = 100
@@ -64,59 +67,38 @@ def set_account_sectors(uow, login: str, sectors: Iterable[str]) -> List[str]:
 
 # --- finding a caller ------------------------------------------------------------------------
 
-def _phone_key(phone: Optional[str]) -> str:
-    return digits(phone) if phone else ""
-
-
-def _matches(client: ClientSummary, terms: Sequence[str]) -> bool:
-    name = fold(client.name)
-    phone = _phone_key(client.phone)
-    for term in terms:
-        if term.isdigit():
-            if not (client.number.startswith(term) or term in phone or term in name):
-                return False
-        elif term not in name and not fold(client.number).startswith(term):
-            return False
-    return True
-
-
 def search_clients(uow, query: str, sectors: Sequence[str],
                    limit: int = SEARCH_LIMIT) -> List[ClientSummary]:
-    """The clients of ``sectors`` matching ``query`` (at most ``limit``), best first.
+    """The clients of ``sectors`` matching ``query`` (at most ``limit``), best first: the
+    exact number, then names with a word starting like the query, then by name.
 
     * a query of digits only (spaces, dots, dashes and a leading +33 allowed: « 06 12 »,
       « +33 6 12 ») matches a client number starting with it or a phone holding those
-      digits;
-    * otherwise every word must match: a word of letters is part of the name (accents and
-      case ignored: « helene dup » finds « Mme Hélène Dupont »), a word of digits starts
-      the number or is in the phone.
+      digits (« 06 12 » finds 06 12 34 56 78);
+    * otherwise every word must match: part of the name, accents and case ignored
+      (« helene dup » finds « Mme Hélène Dupont »), or of the phone's digits, or the start
+      of the number.
 
-    Clients of ``sectors`` are read in one query and filtered here (measured in
-    docs/measurements.md: ``make bench``, « recherche d'un client »)."""
+    The store compares the words with each client's search key (folded name and phone
+    digits, ``clients.search_key``) in one query; measured by ``make bench`` (« Recherche
+    d'un client par un conseiller »)."""
     text = (query or "").strip()[:MAX_QUERY]
     if not text or not sectors:
         return []
-    compact = text.replace(" ", "").replace(".", "").replace("-", "")
-    if compact.lstrip("+").isdigit():
-        wanted = digits(text)
-        terms: Sequence[str] = [wanted]
-        exact = wanted
+    if re.fullmatch(r"\+?[\d\s.\-]+", text):
+        terms = [digits(text)]
     else:
         terms = words(text)
-        exact = text
+    terms = [t for t in terms if t]
     if not terms:
         return []
     with uow:
-        candidates = uow.staff.clients_of_sectors(list(sectors))
-    found = [c for c in candidates if _matches(c, terms)]
-    found.sort(key=lambda c: (c.number != exact, not fold(c.name).startswith(terms[0])
-                              and not _starts_a_word(fold(c.name), terms[0]),
+        found = uow.staff.find_clients(list(sectors), terms, CANDIDATES)
+    first = terms[0]
+    found.sort(key=lambda c: (c.number != first,
+                              not any(w.startswith(first) for w in fold(c.name).split()),
                               fold(c.name), c.number))
     return found[:max(0, int(limit))]
-
-
-def _starts_a_word(name: str, term: str) -> bool:
-    return any(w.startswith(term) for w in name.split())
 
 
 # --- the caller's file ----------------------------------------------------------------------

@@ -110,14 +110,14 @@ def _example_question(found: Sequence[UnansweredQuestion]) -> UnansweredQuestion
     return max(found, key=lambda q: (keys[key_words(q.text)], q.asked_on, q.id))
 
 
-def check_topic(topic: str, faq_keys: Iterable[str]) -> str:
-    """``topic`` if it is « nouveau » or ``faq/<key>`` with ``key`` among ``faq_keys`` (the
+def check_topic(topic: str, topics: Iterable[str]) -> str:
+    """``topic`` if it is « nouveau » or ``faq/<key>`` with ``key`` among ``topics`` (the
     FAQ's topics, e.g. the ``utter_faq/<key>`` responses of domain.yml)."""
     value = (topic or "").strip()
     if value == NEW_TOPIC:
         return value
     match = _FAQ_TOPIC.fullmatch(value)
-    keys = {k[4:] if k.startswith("faq/") else k for k in faq_keys}
+    keys = {k[4:] if k.startswith("faq/") else k for k in topics} - {NEW_TOPIC}
     if match is None or match.group(1) not in keys:
         raise InvalidInput(f"Sujet inconnu : « {value[:100]} » (« nouveau » ou un sujet de "
                            "la FAQ, par exemple faq/" + (min(keys) if keys else "tarifs")
@@ -126,10 +126,10 @@ def check_topic(topic: str, faq_keys: Iterable[str]) -> str:
 
 
 def label_unanswered(uow, ids: Sequence[int], topic: str, *, by: str,
-                     faq_keys: Iterable[str]) -> int:
+                     topics: Iterable[str]) -> int:
     """Label these questions with ``topic`` (checked by :func:`check_topic`) on behalf of
     the staff login ``by``; returns how many exist (unknown or purged ids are skipped)."""
-    value, by = check_topic(topic, faq_keys), _actor(by)
+    value, by = check_topic(topic, topics), _actor(by)
     try:
         wanted = sorted({int(i) for i in ids})
     except (TypeError, ValueError):

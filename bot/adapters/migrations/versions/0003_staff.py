@@ -1,10 +1,13 @@
-"""Staff screen (issue 21): clients' phone and e-mail, the sectors of staff accounts, the
-questions the assistant could not answer, callback requests.
+"""Staff screen (issue 21): clients' phone and e-mail and the key the staff's search compares
+(folded name and phone digits, filled here for the existing clients), the sectors of staff
+accounts, the questions the assistant could not answer, callback requests.
 
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-07
 """
+import unicodedata
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -20,6 +23,9 @@ def upgrade() -> None:
     with op.batch_alter_table('clients') as batch:
         batch.add_column(sa.Column('phone', sa.String(length=30), nullable=True))
         batch.add_column(sa.Column('email', sa.String(length=254), nullable=True))
+        batch.add_column(sa.Column('search_key', sa.String(length=300), server_default='',
+                                   nullable=False))
+    _fill_search_keys()
     op.create_table('account_sectors',
     sa.Column('account_id', sa.Integer(), nullable=False),
     sa.Column('sector_id', sa.Integer(), nullable=False),
@@ -74,5 +80,24 @@ def downgrade() -> None:
     op.drop_table('unanswered_questions')
     op.drop_table('account_sectors')
     with op.batch_alter_table('clients') as batch:
+        batch.drop_column('search_key')
         batch.drop_column('email')
         batch.drop_column('phone')
+
+
+def _fold(text: str) -> str:
+    """As bot.domain.text_keys.fold at the time of this migration (no phones yet)."""
+    lowered = text.lower().replace("œ", "oe").replace("æ", "ae")
+    return "".join(c for c in unicodedata.normalize("NFKD", lowered)
+                   if not unicodedata.combining(c))
+
+
+def _fill_search_keys() -> None:
+    clients = sa.table('clients', sa.column('id', sa.Integer), sa.column('name', sa.String),
+                       sa.column('search_key', sa.String))
+    conn = op.get_bind()
+    rows = conn.execute(sa.select(clients.c.id, clients.c.name)).all()
+    if rows:
+        conn.execute(clients.update().where(clients.c.id == sa.bindparam('_id'))
+                     .values(search_key=sa.bindparam('key')),
+                     [{'_id': r.id, 'key': _fold(r.name)[:300]} for r in rows])
