@@ -13,7 +13,9 @@ Two servers, one after the other (the machine is small):
 Simulated clients (aiohttp) hold N concurrent conversations for a bounded time: FAQ-only
 conversations (both servers) and full cancellation conversations (ours: through the action
 server and the store).  Per turn type: p50/p95/p99 latency, messages/s, errors; peak RSS of
-each process (VmHWM); start-up time to the first answer.  Writes reports/bench.md.
+each process (VmHWM); start-up time to the first answer; the staff's answer panel, keystroke
+to answer at 1 and 10 staff members against a plain FAQ turn (:mod:`.bench_answers`).  Writes
+reports/bench.md.
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ from typing import Dict, List, Optional
 
 import yaml
 
-from bot.entrypoints import bench_reference
+from bot.entrypoints import bench_reference, bench_answers
 from bot.entrypoints.bench_report import Row, report, rows_of
 from bot.entrypoints.launcher import LOOPBACK, Stack, StackConfig, free_port
 from bot.domain.clock import PARIS
@@ -285,6 +287,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                     turns = asyncio.run(run_level(stack.config.rest_url, level, args.duration,
                                                   scenario, clients=clients, tokens=tokens))
                     rows += rows_of("nous", level, turns)
+            print("Panneau du conseiller (bot/entrypoints/bench_answers.py)…", flush=True)
+            staff_rows, staff_lines = bench_answers.staff_case(stack.config.rest_url, work,
+                                                             stack.config.env, args.duration)
+            rows += staff_rows
             rss["nous"] = {name: peak_rss_mb(p.pid) for name, p in stack.procs.items()}
         finally:
             stack.stop()
@@ -310,6 +316,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         alone("référence", reference_model)
 
     text = report(rows, startup, rss, args, command, reference_training)
+    text += "\n".join(staff_lines) + "\n"
     training_s: Optional[float] = None
     if args.training:
         print("Entraînement complet (rasa train) pour en mesurer la durée…", flush=True)

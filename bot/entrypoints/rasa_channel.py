@@ -19,6 +19,10 @@ Rasa it:
   answer (from :class:`bot.adapters.tracker_store.AmperSQLTrackerStore`), for the web
   gateway's feedback.
 
+Next to the webhook, ``POST /webhooks/rest/answers`` gives the ranked FAQ answers for a
+text, from the loaded model and domain, with nothing stored (the staff's answer panel:
+:mod:`bot.entrypoints.rasa_answers`).
+
 The channel is declared in ``credentials.yml`` by its module path; its ``name()`` keeps the
 URL of the REST channel.  It reads nothing from the request but ``sender``, ``message`` and
 ``metadata`` (``input_channel`` and ``stream`` are ignored).
@@ -40,6 +44,7 @@ from sanic.response import HTTPResponse
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
 from bot.chat import wording
+from bot.entrypoints import rasa_answers
 
 log = logging.getLogger(__name__)
 
@@ -174,4 +179,5 @@ class AmperRestInput(InputChannel):
             intent = _intent_of(request, sender, message_id)
             return response.json(messages, headers={INTENT_HEADER: intent} if intent else None)
 
+        rasa_answers.add_route(hook)  # POST /webhooks/rest/answers
         return hook
