@@ -8,7 +8,8 @@ enough to explain to the office:
 3. greedy by frequency: the distinct keys, the most frequent first (then the newest), each
    join the first group whose *seed* (the key that opened it) is similar, or open a group.
 
-The result depends only on the questions, not on their order of arrival.
+Given the same questions and recency, the groups are the same whatever the order of the
+questions.
 """
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ CANDIDATES = 200
 FILE_INTERVENTIONS = 20
 FILE_REQUESTS = 20
 MAX_QUERY = 100
+CIVILITIES = frozenset({"m", "mme", "mlle", "madame", "monsieur", "mademoiselle"})
 
 
 class ClientNotFound(ServiceError):
@@ -69,8 +70,9 @@ def set_account_sectors(uow, login: str, sectors: Iterable[str]) -> List[str]:
 
 def search_clients(uow, query: str, sectors: Sequence[str],
                    limit: int = SEARCH_LIMIT) -> List[ClientSummary]:
-    """The clients of ``sectors`` matching ``query`` (at most ``limit``), best first: the
-    exact number, then names with a word starting like the query, then by name.
+    """The clients of ``sectors`` matching ``query`` (at most ``limit``), best first: for a
+    number, the exact number then by number; for words, the names with a word starting like
+    the first word, then by name (without « Mme », « M. »).
 
     * a query of digits only (spaces, dots, dashes and a leading +33 allowed: « 06 12 »,
       « +33 6 12 ») matches a client number starting with it or a phone holding those
@@ -95,10 +97,17 @@ def search_clients(uow, query: str, sectors: Sequence[str],
     with uow:
         found = uow.staff.find_clients(list(sectors), terms, CANDIDATES)
     first = terms[0]
-    found.sort(key=lambda c: (c.number != first,
-                              not any(w.startswith(first) for w in fold(c.name).split()),
-                              fold(c.name), c.number))
+    if len(terms) == 1 and first.isdigit():  # a number or a phone: by number
+        found.sort(key=lambda c: (c.number != first, not c.number.startswith(first), c.number))
+    else:
+        found.sort(key=lambda c: (not any(w.startswith(first) for w in _name_words(c.name)),
+                                  _name_words(c.name), c.number))
     return found[:max(0, int(limit))]
+
+
+def _name_words(name: str) -> List[str]:
+    """The name's words without the civility (« Mme », « M. »): what results sort by."""
+    return [w for w in words(name) if w not in CIVILITIES]
 
 
 # --- the caller's file ----------------------------------------------------------------------
