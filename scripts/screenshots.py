@@ -1,11 +1,13 @@
-"""Screenshots of the client's chat page for the documentation:
+"""Screenshots of the client's chat page and of the staff's screen for the documentation:
 
     .venv/bin/python scripts/screenshots.py        (after `make train`)
 
 Starts the real stack (Rasa, actions, web gateway) on free loopback ports with a temporary
 store holding the demo data, logs in as client1001 with Debian's Chromium (Playwright, no
 browser download), has a short conversation and writes docs/img/chat-desktop.png
-(1280×800) and docs/img/chat-phone.png (390×844).
+(1280×800) and docs/img/chat-phone.png (390×844); then logs in as bureau.nord on
+/conseiller (an answer, a caller's file, a short caller chat) and writes
+docs/img/conseiller.png (1280×800).
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ CHROMIUM = "/usr/bin/chromium"
 OUT = ROOT / "docs" / "img"
 SHOTS = {"chat-desktop.png": {"width": 1280, "height": 800},
          "chat-phone.png": {"width": 390, "height": 844}}
+STAFF_SHOT = ("conseiller.png", {"width": 1280, "height": 800})
 SECRET = "screenshots-secret-0123456789-0123456789-abc"
 
 
@@ -72,7 +75,37 @@ def shoot(gateway: str) -> None:
             page.screenshot(path=str(OUT / name))
             print(f"écrit : {OUT / name}")
             context.close()
+        shoot_staff(browser, gateway)
         browser.close()
+
+
+def shoot_staff(browser, gateway: str) -> None:
+    """The staff's screen: an answer with its rule highlighted, a Nord caller's file and
+    the start of a cancellation taken for them in the caller chat."""
+    name, viewport = STAFF_SHOT
+    context = browser.new_context(locale="fr-FR", viewport=viewport)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.goto(gateway + "/conseiller")
+    page.get_by_label("Identifiant", exact=True).fill("bureau.nord")
+    page.get_by_label("Mot de passe", exact=True).fill("amper-demo")
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("button", name="Se déconnecter").wait_for()
+    page.get_by_role("searchbox", name="Question de l'appelant").fill("délai pour annuler")
+    page.get_by_role("region", name="Réponses").get_by_role("heading").first.wait_for()
+    page.get_by_role("searchbox", name="Rechercher un client").fill("moreau")
+    page.get_by_role("button", name="Mme Odette Moreau (n° 1007)").click()
+    page.get_by_role("heading", name="Dossier de Mme Odette Moreau").wait_for()
+    page.locator("#file-lines .line-actions button").nth(6).click()  # a line a few days ahead
+    log = page.get_by_role("log", name="Conversation avec l'appelant")
+    log.get_by_role("button", name="Raison personnelle").wait_for()
+    page.get_by_text("L'assistant écrit…").wait_for(state="hidden")
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.evaluate("window.scrollTo(0, 0); document.getElementById('file-lines').scrollTop = 0")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(OUT / name))
+    print(f"écrit : {OUT / name}")
+    context.close()
 
 
 def main() -> int:

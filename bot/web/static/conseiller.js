@@ -631,10 +631,12 @@
                                   texts.late, texts.inTime));
       }
       var actions = element("div", "line-actions");
-      [[line.cancel, texts.cancelLine], [line.change, texts.changeLine]].forEach(function (spec) {
+      [[line.cancel, texts.cancelLine, texts.cancelShort],
+       [line.change, texts.changeLine, texts.changeShort]].forEach(function (spec) {
         if (!spec[0]) { return; }
         var label = format(spec[1], { when: line.when, hours: line.hours || "" }).trim();
-        var node = button("sends", label);
+        var node = button("sends", spec[2]);  // short on screen, the whole line for the ear
+        node.setAttribute("aria-label", label);
         node.addEventListener("click", function () {
           if (send(spec[0], label)) { log.focus(); }
         });
