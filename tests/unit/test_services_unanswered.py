@@ -202,3 +202,18 @@ def test_the_retention_setting():
     assert settings.retention({}).unanswered_days == 90
     assert settings.retention({"AMPER_RETENTION_UNANSWERED_DAYS": "30"}).unanswered_days == 30
     assert UnansweredKind("thumbs_down") is UnansweredKind.THUMBS_DOWN
+
+
+def test_rasa_reads_the_export_as_training_data_without_entities(uow):
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
+
+    ids = [record(uow, text, kind, days) for days, kind, text in QUESTIONS]
+    ids.append(record(uow, "client 1001(hier) et Hélène Dupont[x]{y}"))
+    services.label_unanswered(uow, ids[:3], "faq/payment_methods", by="b", topics=TOPICS)
+    services.label_unanswered(uow, ids[3:], "nouveau", by="b", topics=TOPICS)
+    data = RasaYAMLReader().reads(services.export_labelled_nlu(uow))
+    found = sorted((m.get("intent"), m.get("intent_response_key"), m.get("text"),
+                    m.get("entities")) for m in data.training_examples)
+    assert len(found) == 7 and {f[3] for f in found} == {None}
+    assert found[0][:2] == ("faq", "faq/payment_methods")
+    assert ("nouveau_sujet", None, "client [nombre] (hier) et [nom] [x] {y}", None) in found
