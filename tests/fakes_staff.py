@@ -39,7 +39,7 @@ class FakeStaffRepository(AbstractStaffRepository):
         for number, c in sorted(self.repo.clients.items()):
             key = search_key(c["name"], c.get("phone"))
             if c["sector"] in wanted and terms and all(
-                    t in key or number.startswith(t) for t in terms):
+                    t in key or number.lower().startswith(t) for t in terms):
                 found.append(ClientSummary(number, c["name"], c.get("phone"), c["sector"]))
         return found[:limit]
 

@@ -57,7 +57,7 @@ class SqlAlchemyStaffRepository(AbstractStaffRepository):
                 .order_by(clients.c.number).limit(limit))
         for term in terms:  # a-z 0-9 only: nothing to escape in LIKE
             stmt = stmt.where(or_(clients.c.search_key.like(f"%{term}%"),
-                                  clients.c.number.like(f"{term}%")))
+                                  func.lower(clients.c.number).like(f"{term}%")))
         return [ClientSummary(*row) for row in self.session.execute(stmt)]
 
     def client_summary(self, client_number: str) -> Optional[ClientSummary]:
