@@ -42,3 +42,25 @@ def test_downgrade_to_base_and_back(url):
         assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
     db.upgrade(url)
     assert db.current_revision(url) is not None
+
+
+def test_0003_gives_existing_clients_their_search_key(empty_url):
+    """A store at 0002 with clients: after 0003 they are found by the staff's search."""
+    from sqlalchemy import text
+
+    from bot.service_layer import services
+    from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+
+    db.upgrade(empty_url, "0002")
+    with db.get_engine(empty_url).begin() as conn:
+        conn.execute(text("INSERT INTO sectors (id, name) VALUES (1, 'Nord')"))
+        conn.execute(text("INSERT INTO clients (number, name, sector_id) VALUES "
+                          "('1001', 'Mme Hélène Dupont', 1), ('1002', 'M. Œdipe Roi', 1)"))
+    db.upgrade(empty_url)
+    with db.get_engine(empty_url).connect() as conn:
+        keys = conn.execute(text("SELECT number, search_key, phone, email FROM clients "
+                                 "ORDER BY number")).all()
+    assert [tuple(k) for k in keys] == [("1001", "mme helene dupont", None, None),
+                                        ("1002", "m. oedipe roi", None, None)]
+    uow = SqlAlchemyUnitOfWork(empty_url)
+    assert [c.number for c in services.search_clients(uow, "HÉLÈNE", ["Nord"])] == ["1001"]
