@@ -14,7 +14,7 @@ from bot.domain.errors import InvalidInput, ServiceError
 from bot.domain.model import Intervention, Request, Role
 from bot.domain.rule_labels import CancelRule, ChangeRule, cancel_rule, change_rule
 from bot.domain.staff import Callback, ClientSummary
-from bot.domain.text_keys import digits, fold, words
+from bot.domain.text_keys import digits, words
 from bot.service_layer.services.common import _now
 
 #: How many clients a search lists, interventions and requests a caller's file shows.
