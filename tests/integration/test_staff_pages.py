@@ -199,6 +199,9 @@ def test_the_script_finds_its_elements_and_its_french_sentences_in_the_page():
         "Annuler l'intervention du mardi 8 décembre de 9 h à 11 h"
     assert texts["changeLine"].format(**line) == \
         "Changer l'horaire du mardi 8 décembre de 9 h à 11 h"
+    # on screen « Annuler l'intervention », for the ear the whole line (label in name)
+    assert texts["cancelLine"].startswith(texts["cancelShort"])
+    assert texts["changeLine"].startswith(texts["changeShort"])
     assert texts["clientButton"].format(name="M. René Leroy", number=1006) == \
         "M. René Leroy (n° 1006)"
     assert texts["fileTitle"].format(name="M. René Leroy") == "Dossier de M. René Leroy"

@@ -21,7 +21,8 @@
     answerRun: 0, answerTimer: null, answerAbort: null, answerWaiting: false, answers: [],
     copyWhenShown: false,
     // client search and the caller's file
-    clientRun: 0, clientTimer: null, clientAbort: null, fileRun: 0, client: null, fileShown: null,
+    clientRun: 0, clientTimer: null, clientAbort: null, fileRun: 0, refreshRun: 0, client: null,
+    fileShown: null,
     // the caller chat
     busy: false, pending: null, retry: null,
     // unanswered questions
@@ -181,6 +182,7 @@
     window.clearTimeout(state.clientTimer);
     state.clientRun += 1;
     state.fileRun += 1;
+    state.refreshRun += 1;
     if (state.clientAbort) { state.clientAbort.abort(); }
     clientSearch.value = "";
     showClients(null);
@@ -533,6 +535,7 @@
      this caller's history. */
   function openClient(number, focus) {
     var run = ++state.fileRun;
+    state.refreshRun += 1;  // a refresh of the previous file is no longer wanted
     return api("GET", "/api/conseiller/clients/" + encodeURIComponent(number)).then(function (result) {
       if (run !== state.fileRun) { return; }
       if (loggedOut(result)) { return; }
@@ -553,9 +556,9 @@
   function refreshFile() {
     if (!state.client) { return; }
     var number = state.client.number;
-    var run = ++state.fileRun;
+    var run = ++state.refreshRun;
     api("GET", "/api/conseiller/clients/" + encodeURIComponent(number)).then(function (result) {
-      if (run !== state.fileRun || !result.ok || !state.client) { return; }
+      if (run !== state.refreshRun || !result.ok || !state.client) { return; }
       if (String(state.client.number) !== String(number)) { return; }
       showFile(result.data);
     }, function () { /* the file shown stays */ });
