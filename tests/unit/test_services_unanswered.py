@@ -217,3 +217,27 @@ def test_rasa_reads_the_export_as_training_data_without_entities(uow):
     assert len(found) == 7 and {f[3] for f in found} == {None}
     assert found[0][:2] == ("faq", "faq/payment_methods")
     assert ("nouveau_sujet", None, "client [nombre] (hier) et [nom] [x] {y}", None) in found
+
+
+def test_the_word_index_groups_like_comparing_every_seed():
+    import random
+    from collections import Counter
+
+    rng = random.Random(7)
+    vocab = ["annuler", "facture", "cheque", "samedi", "aide", "heure", "prix", "ancv"]
+    items = [(i, " ".join(rng.choice(vocab) for _ in range(rng.randint(0, 4))))
+             for i in range(300)]
+    keys = {i: key_words(t) for i, t in items}
+    counts = Counter(keys.values())
+    newest = {}
+    for i, key in keys.items():
+        newest[key] = max(newest.get(key, i), i)
+    seeds, group_of = [], {}
+    for key in sorted(counts, key=lambda k: (-counts[k], -newest[k], sorted(k))):
+        found = next((g for g, s in enumerate(seeds) if jaccard(s, key) >= 0.5), None)
+        if found is None:
+            found = len(seeds)
+            seeds.append(key)
+        group_of[key] = found
+    brute = [[i for i, _t in items if group_of[keys[i]] == g] for g in range(len(seeds))]
+    assert group_similar(items) == brute
