@@ -104,7 +104,7 @@ def create_app(web_settings: Optional[app_settings.WebSettings], rasa_url: str, 
 
     ``ports`` replace what the gateway asks the booking store (tests): any name of
     :data:`bot.web.store_ports.DEFAULTS`."""
-    from bot.web import link, pages
+    from bot.web import link, pages, staff_pages
 
     secret = app_settings.secret() if secret is None else secret
     if not secret:
@@ -130,4 +130,5 @@ def create_app(web_settings: Optional[app_settings.WebSettings], rasa_url: str, 
     app.router.add_get("/connexion", account_api.get_connexion)
     staff_api.add_routes(app)
     pages.setup_pages(app)
+    staff_pages.setup_staff_pages(app)
     return app

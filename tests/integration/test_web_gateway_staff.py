@@ -179,3 +179,30 @@ def test_client_questions_that_fell_short_are_kept_for_the_staff():
         record_unanswered=lambda text, kind: kept.append((text, kind)),
         record_feedback=lambda intent, value: None, **STAFF_PORTS)
     assert kept == [("Et le tarif ?", "thumbs_down")]
+
+
+def test_the_staff_routes_on_the_demo_store():
+    """The same routes with the real services on a SQLite store with the demo data."""
+    async def test(client, rasa):
+        data = await staff_login(client)
+        assert data["sectors"] == ["Nord"]
+        found = (await (await client.get("/api/conseiller/clients?q=1001")).json())["clients"]
+        assert [c["number"] for c in found] == ["1001"] and found[0]["sector"] == "Nord"
+        assert (await (await client.get("/api/conseiller/clients?q=1011")).json()) == \
+            {"clients": []}  # a Sud client
+        assert (await client.get("/api/conseiller/clients/1011")).status == 404
+        file = await (await client.get("/api/conseiller/clients/1001")).json()
+        assert file["client"]["name"] and file["interventions"]
+        for line in file["interventions"]:
+            assert line["cancel_rule"].startswith("Annulation")
+            assert line["change_rule"].startswith("Changement")
+        made = await post(client, "/api/conseiller/rappels",
+                          {"client": "1001", "phone": "06 12 34 56 78",
+                           "best_time": "demain matin", "topic": "facturation"}, data["csrf"])
+        assert made.status == 200 and (await made.json())["reference"].startswith("RAP-")
+        wrong = await post(client, "/api/conseiller/rappels",
+                           {"client": "1001", "phone": "12", "best_time": "x",
+                            "topic": "facturation"}, data["csrf"])
+        assert wrong.status == 400 and (await wrong.json())["error"]
+        assert (await (await client.get("/api/conseiller/questions")).json())["groups"] == []
+    run(test)
