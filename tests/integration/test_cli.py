@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters import db
 from bot.service_layer import services
 from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -27,9 +28,15 @@ def amper(url, *args, check=True, env=None, input=None):
     return proc
 
 
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(db.alembic_config()).get_current_head()
+
+
 def test_cli_end_to_end(empty_url, tmp_path):
     out = amper(empty_url, "db", "upgrade").stdout
-    assert "Base de données à jour (révision 0001)" in out
+    assert f"Base de données à jour (révision {head_revision()})" in out
 
     out = amper(empty_url, "demo-data").stdout
     assert "client1001" in out and "bureau.nord" in out and "amper-demo" in out
