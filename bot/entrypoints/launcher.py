@@ -289,7 +289,9 @@ def _banner(cfg: StackConfig) -> str:
 L'assistant AMPER est prêt.
 
   Discussion dans le navigateur : {cfg.gateway_url}/{demo}
-  En démonstration, connexion avec client1001 (… client1020) et le mot de passe amper-demo.
+  Écran des conseillers au téléphone : {cfg.gateway_url}/conseiller
+  En démonstration, mot de passe amper-demo pour client1001 … client1020 (clients),
+  bureau.nord et bureau.sud (conseillers).
 
   Dans un terminal :
       .venv/bin/amper chat                      questions, sans être connecté
