@@ -45,23 +45,30 @@ LINE_KEYS = {"id", "when", "date", "hours", "caregiver", "service", "cancel", "c
 
 @pytest.fixture(scope="module")
 def screen(stack):
-    """The address of the gateway serving /conseiller: the stack's own.  While create_app
-    does not call setup_staff_pages yet, a second gateway of the same code, in this process,
-    on the stack's store and Rasa, with the page added (the brief's « call it in your
-    tests »); it goes once the gateway wires the page."""
-    import urllib.error
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(stack.config.gateway_url + "/conseiller", timeout=10) as r:
-            wired = r.status == 200
-    except urllib.error.HTTPError:
-        wired = False
-    if wired:
+    """The address of the gateway serving /conseiller and its answer panel: the stack's own.
+    While create_app does not wire them yet (setup_staff_pages, staff_answers.add_routes), a
+    second gateway of the same code, in this process, on the stack's store and Rasa, with
+    what is missing added; it goes once the gateway wires both."""
+    if wired(stack.config.gateway_url):
         yield stack.config.gateway_url
         return
     with in_process_gateway(stack) as url:
         yield url
+
+
+def wired(gateway: str) -> bool:
+    """/conseiller answers 200 and the answer route exists (401 without a login)."""
+    import urllib.error
+    import urllib.request
+
+    statuses = []
+    for path in ("/conseiller", "/api/conseiller/reponse?q=essai"):
+        try:
+            with urllib.request.urlopen(gateway + path, timeout=10) as answer:
+                statuses.append(answer.status)
+        except urllib.error.HTTPError as refused:
+            statuses.append(refused.code)
+    return statuses == [200, 401]
 
 
 @contextlib.contextmanager
@@ -88,7 +95,7 @@ def in_process_gateway(stack):
         from bot.web import staff_answers
 
         staff_answers.add_routes(app)
-    setup_staff_pages(app)
+    setup_staff_pages(app)  # a no-op once create_app calls it
     port = free_port()
     loop = asyncio.new_event_loop()
     runner = web.AppRunner(app)
@@ -360,6 +367,9 @@ def test_a_staff_member_cancels_for_a_caller_of_the_sector(page, stack, screen):
         (reference, "cancellation", "phone", STAFF), row
     assert row["intervention_id"] == line["id"]
     # the file shows the request (refreshed after the answer)
+    after = api_get(page, "/api/conseiller/clients/1007")
+    assert after["status"] == 200, f"dossier après la demande : {after}"
+    assert reference in [r["reference"] for r in after["body"]["requests"]], after
     page.locator("#file-requests").filter(has_text=reference).wait_for()
 
     # the callback request
