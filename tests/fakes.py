@@ -45,7 +45,7 @@ from bot.adapters.planning_import import ImportReport
 from bot.adapters.ports import (
     OUTBOX_ROW_FIELDS, AbstractFeedbackRepository, AbstractRepository, FeedbackCount,
 )
-from bot.adapters.repository import INTERRUPTED_AT_LAST_ATTEMPT
+from bot.adapters.outbox_queries import INTERRUPTED_AT_LAST_ATTEMPT
 from bot.domain.clock import PARIS
 from bot.domain.errors import Conflict
 from bot.domain.model import (
@@ -299,17 +299,23 @@ class FakeRepository(AbstractRepository):
             raise Conflict()
         message_id = self._new_id("outbox")
         self.outbox[message_id] = dict(
-            id=message_id, request_id=request_id, channel=channel.value,
+            id=message_id, request_id=request_id, callback_id=None, channel=channel.value,
             payload=json.loads(json.dumps(payload)),  # a JSON column
             status=PENDING, attempts=0, next_attempt_at=_at(now), lease_owner=None,
             lease_until=None, last_error=None, delivered_at=None,
             idempotency_key=idempotency_key, created_at=_at(now))
 
     def _outbox_row(self, message: dict) -> Any:
-        request = self.requests[message["request_id"]]
-        sector = self.sectors[self._client(request["client_id"])[1]["sector"]]
-        return OutboxRow(**message, reference=request["reference"],
-                         request_status=request["status"], sector_name=sector.name,
+        if message["callback_id"] is not None:  # a callback's message (tests/fakes_staff.py)
+            callback = self.callback_rows.by_id(message["callback_id"])
+            reference, status = callback.reference, callback.status.value
+            sector = self.sectors[self.clients[callback.client_number]["sector"]]
+        else:
+            request = self.requests[message["request_id"]]
+            reference, status = request["reference"], request["status"]
+            sector = self.sectors[self._client(request["client_id"])[1]["sector"]]
+        return OutboxRow(**message, reference=reference,
+                         request_status=status, sector_name=sector.name,
                          office_email=sector.office_email, webhook_url=sector.webhook_url,
                          webhook_secret=sector.webhook_secret)
 
@@ -366,6 +372,7 @@ class FakeRepository(AbstractRepository):
 
     def undelivered_count(self, request_id: int) -> int:
         return len(self._messages(lambda m: m["request_id"] == request_id
+                                  and m["callback_id"] is None
                                   and m["status"] != OutboxStatus.DELIVERED.value))
 
     def requeue_outbox(self, *, now: datetime, message_id: Optional[int] = None,
@@ -432,7 +439,7 @@ class FakeRepository(AbstractRepository):
 
     def outbox_of_requests(self, request_ids: Sequence[int]) -> List[Tuple[int, str]]:
         return [(m["id"], m["status"]) for m in self._messages(
-            lambda m: m["request_id"] in set(request_ids))]
+            lambda m: m["callback_id"] is None and m["request_id"] in set(request_ids))]
 
     def delivered_outbox_before(self, before: datetime) -> List[int]:
         return [m["id"] for m in self._messages(lambda m: m["status"] == "delivered"

@@ -5,19 +5,26 @@ sectors in ``accounts[login]["sectors"]``, phone and e-mail in ``clients[number]
 three commit and roll back with it.  tests/integration/test_staff_store.py runs the same
 cases on this fake and on SQLite.
 
+A callback's messages to the office go into the FakeRepository's ``outbox`` (with
+``callback_id`` set, ``request_id`` None), where the fake dispatcher cycle reads them like a
+request's; its ``RAP-`` numbers are counted per year and never given twice (as the
+database's counter row), even after ``delete_for_client``.
+
 Not imitated: the CHECK constraints and lengths, concurrency (a reference taken by another
 transaction), foreign keys."""
 from __future__ import annotations
 
+import json
 from dataclasses import replace
-from datetime import date
-from typing import Dict, List, Optional, Sequence
+from datetime import date, datetime
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bot.adapters.staff_ports import (
     AbstractCallbackRepository, AbstractStaffRepository, AbstractUnansweredRepository,
 )
 from bot.domain.clock import PARIS
 from bot.domain.errors import Conflict
+from bot.domain.model import OutboxChannel, OutboxStatus, RequestStatus
 from bot.domain.staff import Callback, ClientSummary, UnansweredKind, UnansweredQuestion
 from bot.domain.text_keys import search_key
 
@@ -94,11 +101,16 @@ class FakeCallbackRepository(AbstractCallbackRepository):
         self.repo = repo
         self.rows: Dict[str, Callback] = {}
         self.last_id = 0
+        self.counters: Dict[int, int] = {}  # year -> last RAP number given
 
     def next_reference(self, year: int) -> str:
         prefix = f"RAP-{year}-"
         taken = [int(r[len(prefix):]) for r in self.rows if r.startswith(prefix)]
-        return f"{prefix}{max(taken, default=0) + 1:05d}"
+        self.counters[year] = max([self.counters.get(year, 0), *taken]) + 1
+        return f"{prefix}{self.counters[year]:05d}"
+
+    def by_id(self, callback_id: int) -> Callback:
+        return next(c for c in self.rows.values() if c.id == callback_id)
 
     def add(self, callback: Callback) -> Callback:
         if callback.reference in self.rows:
@@ -124,6 +136,40 @@ class FakeCallbackRepository(AbstractCallbackRepository):
 
     def delete_for_client(self, client_number: str) -> int:
         gone = [r for r, c in self.rows.items() if c.client_number == str(client_number)]
+        ids = {self.rows[r].id for r in gone}
+        for message_id in [i for i, m in self.repo.outbox.items() if m["callback_id"] in ids]:
+            del self.repo.outbox[message_id]
         for r in gone:
             del self.rows[r]
         return len(gone)
+
+    # --- their messages to the office, in the FakeRepository's outbox -------------------------
+    def add_outbox(self, callback_id: int, channel: OutboxChannel, payload: Dict[str, Any],
+                   now: datetime, idempotency_key: str) -> None:
+        if any(m["idempotency_key"] == idempotency_key for m in self.repo.outbox.values()):
+            raise Conflict()
+        message_id = self.repo._new_id("outbox")
+        now = now.astimezone(PARIS)
+        self.repo.outbox[message_id] = dict(
+            id=message_id, request_id=None, callback_id=callback_id, channel=channel.value,
+            payload=json.loads(json.dumps(payload)), status=OutboxStatus.PENDING.value,
+            attempts=0, next_attempt_at=now, lease_owner=None, lease_until=None,
+            last_error=None, delivered_at=None, idempotency_key=idempotency_key,
+            created_at=now)
+
+    def undelivered_count(self, callback_id: int) -> int:
+        return sum(1 for m in self.repo.outbox.values() if m["callback_id"] == callback_id
+                   and m["status"] != OutboxStatus.DELIVERED.value)
+
+    def update_status_if(self, callback_id: int, from_status: RequestStatus,
+                         to_status: RequestStatus) -> bool:
+        found = next((r for r, c in self.rows.items() if c.id == callback_id), None)
+        if found is None or self.rows[found].status != from_status:
+            return False
+        self.rows[found] = replace(self.rows[found], status=to_status)
+        return True
+
+    def outbox_of_client(self, client_number: str) -> List[Tuple[int, str]]:
+        ids = {c.id for c in self.rows.values() if c.client_number == str(client_number)}
+        return [(i, m["status"]) for i, m in sorted(self.repo.outbox.items())
+                if m["callback_id"] in ids]

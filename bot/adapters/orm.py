@@ -167,10 +167,13 @@ accounts = Table(
     CheckConstraint("role <> 'client' OR client_id IS NOT NULL", name="client_has_number"),
 )
 
+#: A message to a sector office about a request or (issue 21) a callback: exactly one of
+#: ``request_id`` and ``callback_id`` is set.
 outbox = Table(
     "outbox", metadata,
     Column("id", Integer, primary_key=True),
-    Column("request_id", Integer, ForeignKey("requests.id"), nullable=False, index=True),
+    Column("request_id", Integer, ForeignKey("requests.id"), index=True),
+    Column("callback_id", Integer, ForeignKey("callbacks.id"), index=True),
     Column("channel", String(10), nullable=False),
     Column("payload", JSON, nullable=False),
     Column("status", String(10), nullable=False),
@@ -184,6 +187,7 @@ outbox = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     CheckConstraint(_in("channel", OutboxChannel), name="channel"),
     CheckConstraint(_in("status", OutboxStatus), name="status"),
+    CheckConstraint("(request_id IS NULL) <> (callback_id IS NULL)", name="one_subject"),
     Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),
 )
 

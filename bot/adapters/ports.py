@@ -32,10 +32,11 @@ from bot.domain.model import (
     RequestHistoryEntry, RequestKind, RequestStatus, Role, Sector,
 )
 
-#: What an outbox row carries: the ``outbox`` columns, its request's reference and status,
-#: and the sector's *current* name and addresses.
+#: What an outbox row carries: the ``outbox`` columns (``request_id`` or, for a callback's
+#: message, ``callback_id``), the reference and status of its request or callback
+#: (``reference``, ``request_status``), and the sector's *current* name and addresses.
 OUTBOX_ROW_FIELDS = (
-    "id", "request_id", "channel", "payload", "status", "attempts", "next_attempt_at",
+    "id", "request_id", "callback_id", "channel", "payload", "status", "attempts", "next_attempt_at",
     "lease_owner", "lease_until", "last_error", "delivered_at", "idempotency_key",
     "created_at", "reference", "request_status", "sector_name", "office_email", "webhook_url",
     "webhook_secret",
@@ -150,7 +151,8 @@ class AbstractRepository(abc.ABC):
     def list_outbox(self, *, status: Optional[str] = None, reference: Optional[str] = None,
                     references: Optional[Sequence[str]] = None,
                     message_id: Optional[int] = None, limit: Optional[int] = None) -> List[Any]:
-        """Outbox rows, by id; ``references`` reads several requests' rows at once."""
+        """Outbox rows (requests' and callbacks' alike), by id; ``reference`` is a request's
+        or a callback's; ``references`` reads several at once."""
 
     @abc.abstractmethod
     def claim_outbox(self, *, now: datetime, due_before: datetime, owner: str,
@@ -171,7 +173,8 @@ class AbstractRepository(abc.ABC):
         With ``count_attempt=False`` (configuration missing) the attempt is given back."""
 
     @abc.abstractmethod
-    def undelivered_count(self, request_id: int) -> int: ...
+    def undelivered_count(self, request_id: int) -> int:
+        """The request's messages not delivered yet (a callback's: ``uow.callbacks``)."""
 
     @abc.abstractmethod
     def requeue_outbox(self, *, now: datetime, message_id: Optional[int] = None,

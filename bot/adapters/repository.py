@@ -1,33 +1,29 @@
 """Repository: every query of the booking store, returning domain objects.
 
 Implements the port :class:`bot.adapters.ports.AbstractRepository` (its privacy part in
-:mod:`bot.adapters.privacy_queries`).  Works inside the unit of work's session; never commits."""
+:mod:`bot.adapters.privacy_queries`, its outbox part in :mod:`bot.adapters.outbox_queries`).  Works inside the unit of work's session; never commits."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.adapters.orm import (
-    accounts, caregivers, clients, interventions, outbox, reference_counters, request_history,
+    accounts, caregivers, clients, interventions, reference_counters, request_history,
     requests, sectors)
+from bot.adapters.outbox_queries import OutboxQueries
 from bot.adapters.ports import AbstractRepository
 from bot.adapters.privacy_queries import PrivacyQueries
 from bot.domain.errors import Conflict
 from bot.domain.model import (
-    Account, Channel, InterventionStatus, Intervention, OPEN_STATUSES, OutboxChannel,
-    OutboxStatus, ReasonCategory, Request, RequestHistoryEntry, RequestKind, RequestStatus,
-    Role, Sector,
+    Account, Channel, InterventionStatus, Intervention, OPEN_STATUSES, ReasonCategory, Request,
+    RequestHistoryEntry, RequestKind, RequestStatus, Role, Sector,
 )
-
-#: ``last_error`` of a message whose lease expired at its last allowed attempt.
-INTERRUPTED_AT_LAST_ATTEMPT = ("envoi interrompu (répartiteur arrêté pendant l'envoi) "
-                               "à la dernière tentative autorisée.")
 
 
 def _intervention_from_row(row) -> Intervention:
@@ -45,7 +41,7 @@ def _sector_from_row(row) -> Sector:
                   webhook_secret=row.webhook_secret)
 
 
-class SqlAlchemyRepository(PrivacyQueries, AbstractRepository):
+class SqlAlchemyRepository(OutboxQueries, PrivacyQueries, AbstractRepository):
     def __init__(self, session: Session):
         self.session = session
 
@@ -252,93 +248,6 @@ class SqlAlchemyRepository(PrivacyQueries, AbstractRepository):
         return self.session.execute(select(requests.c.intervention_id)
                                     .where(requests.c.id == request_id)).scalar_one()
 
-    # --- outbox -------------------------------------------------------------------------
-    def add_outbox(self, request_id: int, channel: OutboxChannel, payload: Dict[str, Any],
-                   now: datetime, idempotency_key: str) -> None:
-        self._insert_unique(outbox.insert().values(
-            request_id=request_id, channel=channel.value, payload=payload,
-            status=OutboxStatus.PENDING.value, attempts=0, next_attempt_at=now,
-            idempotency_key=idempotency_key, created_at=now))
-
-    def outbox_for_request(self, request_id: int) -> List[Any]:
-        return self.session.execute(select(outbox).where(outbox.c.request_id == request_id)
-                                    .order_by(outbox.c.id)).all()
-
-    # --- outbox delivery (dispatcher) -----------------------------------------------------
-    def _outbox_select(self):
-        return (
-            select(outbox, requests.c.reference, requests.c.status.label("request_status"),
-                   sectors.c.name.label("sector_name"), sectors.c.office_email,
-                   sectors.c.webhook_url, sectors.c.webhook_secret)
-            .select_from(outbox)
-            .join(requests, requests.c.id == outbox.c.request_id)
-            .join(clients, clients.c.id == requests.c.client_id)
-            .join(sectors, sectors.c.id == clients.c.sector_id)
-        )
-
-    def claim_outbox(self, *, now: datetime, due_before: datetime, owner: str,
-                     lease_until: datetime, limit: int, max_attempts: int) -> List[Any]:
-        """As the port says.  The candidate rows are locked with ``FOR UPDATE SKIP LOCKED``
-        on PostgreSQL (concurrent claimers take other rows); SQLite transactions start with
-        BEGIN IMMEDIATE, so the whole claim is serialised.  The UPDATE re-checks the
-        condition, so a row is never leased twice."""
-        expired = and_(outbox.c.status == OutboxStatus.SENDING.value, outbox.c.lease_until < now)
-        exhausted = self.session.execute(
-            select(outbox.c.id).where(expired, outbox.c.attempts >= max_attempts)
-            .order_by(outbox.c.id).with_for_update(skip_locked=True)).scalars().all()
-        if exhausted:
-            self.session.execute(
-                update(outbox).where(outbox.c.id.in_(exhausted), expired)
-                .values(status=OutboxStatus.DEAD.value, lease_owner=None, lease_until=None,
-                        last_error=INTERRUPTED_AT_LAST_ATTEMPT))
-        due = or_(
-            and_(outbox.c.status == OutboxStatus.PENDING.value,
-                 outbox.c.next_attempt_at <= due_before),
-            and_(expired, outbox.c.attempts < max_attempts),
-        )
-        ids = self.session.execute(
-            select(outbox.c.id).where(due).order_by(outbox.c.next_attempt_at, outbox.c.id)
-            .limit(limit).with_for_update(skip_locked=True)).scalars().all()
-        if not ids:
-            return []
-        self.session.execute(
-            update(outbox).where(outbox.c.id.in_(ids), due)
-            .values(status=OutboxStatus.SENDING.value, lease_owner=owner,
-                    lease_until=lease_until, attempts=outbox.c.attempts + 1))
-        return self.session.execute(
-            self._outbox_select().where(outbox.c.lease_owner == owner,
-                                        outbox.c.status == OutboxStatus.SENDING.value)
-            .order_by(outbox.c.id)).all()
-
-    def outbox_delivered(self, message_id: int, now: datetime) -> bool:
-        result = self.session.execute(
-            update(outbox).where(outbox.c.id == message_id,
-                                 outbox.c.status != OutboxStatus.DELIVERED.value)
-            .values(status=OutboxStatus.DELIVERED.value, delivered_at=now, lease_owner=None,
-                    lease_until=None, last_error=None))
-        return result.rowcount == 1
-
-    def outbox_failed(self, message_id: int, owner: str, *, error: str,
-                      next_attempt_at: datetime, dead: bool, count_attempt: bool = True) -> bool:
-        values: Dict[str, Any] = dict(
-            status=(OutboxStatus.DEAD if dead else OutboxStatus.PENDING).value,
-            last_error=error[:2000], next_attempt_at=next_attempt_at, lease_owner=None,
-            lease_until=None)
-        if not count_attempt:
-            values["attempts"] = func.max(outbox.c.attempts - 1, 0) if self.dialect == "sqlite" \
-                else func.greatest(outbox.c.attempts - 1, 0)
-        result = self.session.execute(
-            update(outbox).where(outbox.c.id == message_id, outbox.c.lease_owner == owner,
-                                 outbox.c.status == OutboxStatus.SENDING.value)
-            .values(**values))
-        return result.rowcount == 1
-
-    def undelivered_count(self, request_id: int) -> int:
-        return self.session.execute(
-            select(func.count()).select_from(outbox).where(
-                outbox.c.request_id == request_id,
-                outbox.c.status != OutboxStatus.DELIVERED.value)).scalar_one()
-
     def update_request_status_if(self, request_id: int, from_status: RequestStatus,
                                  to_status: RequestStatus, now: datetime) -> bool:
         result = self.session.execute(
@@ -346,37 +255,6 @@ class SqlAlchemyRepository(PrivacyQueries, AbstractRepository):
                                    requests.c.status == from_status.value)
             .values(status=to_status.value, updated_at=now))
         return result.rowcount == 1
-
-    def list_outbox(self, *, status: Optional[str] = None, reference: Optional[str] = None,
-                    references: Optional[Sequence[str]] = None,
-                    message_id: Optional[int] = None, limit: Optional[int] = None) -> List[Any]:
-        stmt = self._outbox_select()
-        if status:
-            stmt = stmt.where(outbox.c.status == status)
-        if reference:
-            stmt = stmt.where(requests.c.reference == reference)
-        if references is not None:
-            stmt = stmt.where(requests.c.reference.in_(list(references)))
-        if message_id is not None:
-            stmt = stmt.where(outbox.c.id == message_id)
-        stmt = stmt.order_by(outbox.c.id)
-        if limit:
-            stmt = stmt.limit(limit)
-        return self.session.execute(stmt).all()
-
-    def requeue_outbox(self, *, now: datetime, message_id: Optional[int] = None,
-                       statuses=(OutboxStatus.DEAD,), reset_attempts: bool = True) -> int:
-        values: Dict[str, Any] = dict(status=OutboxStatus.PENDING.value, next_attempt_at=now,
-                                      lease_owner=None, lease_until=None)
-        if reset_attempts:
-            values["attempts"] = 0
-        stmt = update(outbox).where(outbox.c.status.in_([s.value for s in statuses]))
-        if OutboxStatus.SENDING in statuses:  # only a lease that has expired
-            stmt = stmt.where(or_(outbox.c.status != OutboxStatus.SENDING.value,
-                                  outbox.c.lease_until < now))
-        if message_id is not None:
-            stmt = stmt.where(outbox.c.id == message_id)
-        return self.session.execute(stmt.values(**values)).rowcount
 
     # --- accounts -----------------------------------------------------------------------
     def upsert_account(self, login: str, password_hash: str, role: Role,

@@ -5,7 +5,8 @@ store's :mod:`bot.adapters.ports`:
   clients a staff member may look up (with their phone and e-mail), the planning's names;
 * :class:`AbstractUnansweredRepository` (``uow.unanswered``): the questions the assistant
   could not answer, stored masked;
-* :class:`AbstractCallbackRepository` (``uow.callbacks``): callback requests.
+* :class:`AbstractCallbackRepository` (``uow.callbacks``): callback requests and their
+  messages to the sector office (the outbox, shared with the requests).
 
 SQL side in :mod:`bot.adapters.staff_repository`; in memory in ``tests/fakes_staff.py``.
 Every method works inside the unit of work's transaction and never commits.
@@ -14,8 +15,10 @@ from __future__ import annotations
 
 import abc
 from datetime import date
-from typing import List, Optional, Sequence
+from datetime import datetime
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from bot.domain.model import OutboxChannel, RequestStatus
 from bot.domain.staff import Callback, ClientSummary, UnansweredKind, UnansweredQuestion
 
 
@@ -77,8 +80,11 @@ class AbstractUnansweredRepository(abc.ABC):
 class AbstractCallbackRepository(abc.ABC):
     @abc.abstractmethod
     def next_reference(self, year: int) -> str:
-        """``RAP-YYYY-NNNNN``: one more than the year's highest (a concurrent transaction
-        may take the same: :meth:`add` then raises Conflict and the service retries)."""
+        """``RAP-YYYY-NNNNN``: the next of the year's counter, never one given before (a
+        forgotten client's callbacks are deleted, their references stay taken: the office
+        has seen them).  A rolled-back transaction gives its number back; should a
+        concurrent transaction still take the same, :meth:`add` raises Conflict and the
+        service retries."""
 
     @abc.abstractmethod
     def add(self, callback: Callback) -> Callback:
@@ -94,4 +100,26 @@ class AbstractCallbackRepository(abc.ABC):
 
     @abc.abstractmethod
     def delete_for_client(self, client_number: str) -> int:
-        """Erase the client's callbacks (``amper forget``); returns how many."""
+        """Erase the client's callbacks and their messages to the office (``amper
+        forget``); returns how many callbacks."""
+
+    # --- their messages to the sector office (issue 21) -----------------------------------
+    @abc.abstractmethod
+    def add_outbox(self, callback_id: int, channel: OutboxChannel, payload: Dict[str, Any],
+                   now: datetime, idempotency_key: str) -> None:
+        """A pending message about the callback (row id), due ``now``, in the outbox the
+        dispatcher reads.  Conflict on a taken idempotency key."""
+
+    @abc.abstractmethod
+    def undelivered_count(self, callback_id: int) -> int:
+        """The callback's messages not delivered yet."""
+
+    @abc.abstractmethod
+    def update_status_if(self, callback_id: int, from_status: RequestStatus,
+                         to_status: RequestStatus) -> bool:
+        """Change the callback's status only if it still is ``from_status``; True if it
+        changed."""
+
+    @abc.abstractmethod
+    def outbox_of_client(self, client_number: str) -> List[Tuple[int, str]]:
+        """(message id, status) of the messages about the client's callbacks, by id."""

@@ -1,27 +1,39 @@
 """The staff screen's data in the booking store: the sectors of staff accounts, the clients
 a staff member may look up, the planning's names (:class:`SqlAlchemyStaffRepository`) and
-callback requests (:class:`SqlAlchemyCallbackRepository`).
+callback requests with their messages to the office (:class:`SqlAlchemyCallbackRepository`;
+the outbox's other queries, shared with the requests, in :mod:`bot.adapters.outbox_queries`).
 
 Implement the ports of :mod:`bot.adapters.staff_ports` inside the unit of work's session;
 never commit."""
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from datetime import datetime
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.adapters.orm import (
-    account_sectors, accounts, callbacks, caregivers, clients, sectors,
+    account_sectors, accounts, callbacks, caregivers, clients, outbox, reference_counters,
+    sectors,
 )
+from bot.adapters.outbox_queries import outbox_values
 from bot.adapters.staff_ports import AbstractCallbackRepository, AbstractStaffRepository
 from bot.domain.errors import Conflict
-from bot.domain.model import RequestStatus
+from bot.domain.model import OutboxChannel, OutboxStatus, RequestStatus
 from bot.domain.staff import Callback, CallbackTopic, ClientSummary
 from bot.domain.text_keys import search_key
 
 CALLBACK_PREFIX = "RAP"
+
+
+def callback_counter_key(year: int) -> int:
+    """The row of ``reference_counters`` that counts the year's callbacks: ``-year`` (the
+    requests' ``AMP-`` references count on ``year``)."""
+    return -year
 
 
 class SqlAlchemyStaffRepository(AbstractStaffRepository):
@@ -104,11 +116,33 @@ class SqlAlchemyCallbackRepository(AbstractCallbackRepository):
     def __init__(self, session: Session):
         self.session = session
 
+    def _insert_nested(self, stmt) -> Any:
+        """An INSERT in a savepoint: refused (Conflict), the transaction stays usable."""
+        try:
+            with self.session.begin_nested():
+                return self.session.execute(stmt)
+        except IntegrityError as error:
+            raise Conflict() from error
+
     def next_reference(self, year: int) -> str:
-        prefix = f"{CALLBACK_PREFIX}-{year}-"
+        """The counter row is locked by the UPDATE until the transaction ends; a store
+        whose callbacks predate the counter (0003) continues after their highest."""
+        prefix, key = f"{CALLBACK_PREFIX}-{year}-", callback_counter_key(year)
+        dialect = self.session.get_bind().dialect.name
+        self.session.execute((pg_insert if dialect == "postgresql" else sqlite_insert)(
+            reference_counters).values(year=key, last_value=0)
+            .on_conflict_do_nothing(index_elements=["year"]))
+        counter = reference_counters.c.last_value
+        self.session.execute(update(reference_counters).where(reference_counters.c.year == key)
+                             .values(last_value=counter + 1))
+        number = self.session.execute(select(counter).where(
+            reference_counters.c.year == key)).scalar_one()
         last = self.session.execute(select(func.max(callbacks.c.reference)).where(
             callbacks.c.reference.like(prefix + "%"))).scalar_one_or_none()
-        number = int(last[len(prefix):]) + 1 if last else 1
+        if last and int(last[len(prefix):]) >= number:
+            number = int(last[len(prefix):]) + 1
+            self.session.execute(update(reference_counters).where(
+                reference_counters.c.year == key).values(last_value=number))
         return f"{prefix}{number:05d}"
 
     def add(self, callback: Callback) -> Callback:
@@ -120,11 +154,7 @@ class SqlAlchemyCallbackRepository(AbstractCallbackRepository):
                       best_time=callback.best_time, topic=callback.topic.value,
                       actor=callback.actor, status=callback.status.value,
                       created_at=callback.created_at)
-        try:
-            with self.session.begin_nested():  # a taken reference leaves the transaction usable
-                self.session.execute(insert(callbacks).values(**values))
-        except IntegrityError as error:
-            raise Conflict() from error
+        self._insert_nested(insert(callbacks).values(**values))  # a taken reference: Conflict
         return self.get(callback.reference)
 
     def get(self, reference: str) -> Optional[Callback]:
@@ -138,7 +168,38 @@ class SqlAlchemyCallbackRepository(AbstractCallbackRepository):
             .order_by(callbacks.c.created_at, callbacks.c.id))
         return [_callback(r) for r in rows]
 
-    def delete_for_client(self, client_number: str) -> int:
+    def _ids_of_client(self, client_number: str):
         client_id = select(clients.c.id).where(clients.c.number == str(client_number))
-        return self.session.execute(delete(callbacks).where(
-            callbacks.c.client_id.in_(client_id.scalar_subquery()))).rowcount
+        return select(callbacks.c.id).where(
+            callbacks.c.client_id.in_(client_id.scalar_subquery())).scalar_subquery()
+
+    def delete_for_client(self, client_number: str) -> int:
+        ids = self._ids_of_client(client_number)
+        self.session.execute(delete(outbox).where(outbox.c.callback_id.in_(ids)))
+        return self.session.execute(delete(callbacks).where(callbacks.c.id.in_(ids))).rowcount
+
+    # --- their messages to the sector office ------------------------------------------------
+    def add_outbox(self, callback_id: int, channel: OutboxChannel, payload: Dict[str, Any],
+                   now: datetime, idempotency_key: str) -> None:
+        self._insert_nested(outbox.insert().values(**outbox_values(
+            channel, payload, now, idempotency_key, callback_id=callback_id)))
+
+    def undelivered_count(self, callback_id: int) -> int:
+        return self.session.execute(
+            select(func.count()).select_from(outbox).where(
+                outbox.c.callback_id == callback_id,
+                outbox.c.status != OutboxStatus.DELIVERED.value)).scalar_one()
+
+    def update_status_if(self, callback_id: int, from_status: RequestStatus,
+                         to_status: RequestStatus) -> bool:
+        return self.session.execute(
+            update(callbacks).where(callbacks.c.id == callback_id,
+                                    callbacks.c.status == from_status.value)
+            .values(status=to_status.value)).rowcount == 1
+
+    def outbox_of_client(self, client_number: str) -> List[Tuple[int, str]]:
+        rows = self.session.execute(
+            select(outbox.c.id, outbox.c.status)
+            .where(outbox.c.callback_id.in_(self._ids_of_client(client_number)))
+            .order_by(outbox.c.id))
+        return [(r.id, r.status) for r in rows]
