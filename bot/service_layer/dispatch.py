@@ -12,8 +12,8 @@ Cycle of one message (table ``outbox``, see docs/forwarding.md):
    a serialised conditional UPDATE on SQLite).  Two dispatchers never hold the same message.
 2. **deliver** — e-mail (SMTP in a worker thread) or webhook (aiohttp), each bounded by
    ``attempt_timeout``; messages of a batch are sent concurrently.
-3. **record** — delivered: ``delivered_at``, and the request moves ``received → forwarded``
-   in the same transaction once all its messages are delivered.  Failed: ``last_error``,
+3. **record** — delivered: ``delivered_at``, and the request (or callback request) moves
+   ``received → forwarded`` in the same transaction once all its messages are delivered.  Failed: ``last_error``,
    ``next_attempt_at = now + backoff`` (exponential, with jitter), ``dead`` after
    ``max_attempts``.  Missing configuration (no office address, no SMTP server...): the
    message waits (``pending``, attempt not counted, retried every ``config_retry`` s).
@@ -69,10 +69,11 @@ def _utcnow() -> datetime:
 
 @dataclass(frozen=True)
 class Claimed:
-    """A leased message, with the sector's current addresses."""
+    """A leased message about a request or (``callback_id``) a callback request, with the
+    sector's current addresses."""
 
     id: int
-    request_id: int
+    request_id: Optional[int]
     reference: str
     channel: str
     payload: Any
@@ -83,6 +84,7 @@ class Claimed:
     office_email: Optional[str]
     webhook_url: Optional[str]
     webhook_secret: Optional[str]
+    callback_id: Optional[int] = None
 
     @property
     def label(self) -> str:
@@ -135,16 +137,22 @@ class Dispatcher:
                         channel=r.channel, payload=r.payload, attempts=r.attempts,
                         idempotency_key=r.idempotency_key, owner=owner, sector=r.sector_name,
                         office_email=r.office_email, webhook_url=r.webhook_url,
-                        webhook_secret=r.webhook_secret) for r in rows]
+                        webhook_secret=r.webhook_secret, callback_id=r.callback_id)
+                for r in rows]
 
     def record_delivered(self, message: Claimed) -> bool:
-        """Mark delivered; the request becomes ``forwarded`` (same transaction) once all its
-        messages are delivered.  Returns True when the request was forwarded just now."""
+        """Mark delivered; the request (or callback) becomes ``forwarded`` (same
+        transaction) once all its messages are delivered.  Returns True when it was
+        forwarded just now."""
         now = self.clock()
         with self._uow() as uow:
             uow.repo.outbox_delivered(message.id, now)
             forwarded = False
-            if uow.repo.undelivered_count(message.request_id) == 0:
+            if message.callback_id is not None:
+                forwarded = uow.callbacks.undelivered_count(message.callback_id) == 0 and \
+                    uow.callbacks.update_status_if(message.callback_id, RequestStatus.RECEIVED,
+                                                   RequestStatus.FORWARDED)
+            elif uow.repo.undelivered_count(message.request_id) == 0:
                 forwarded = uow.repo.update_request_status_if(
                     message.request_id, RequestStatus.RECEIVED, RequestStatus.FORWARDED, now)
                 if forwarded:

@@ -1,7 +1,9 @@
 """What the sector office reads: the French e-mail and the webhook JSON document.
 
 Pure functions of the outbox ``payload`` (see :func:`bot.service_layer.services.outbox_payload`,
-a JSON snapshot of the request taken when it was recorded); nothing here sends anything.
+a JSON snapshot of the request taken when it was recorded, or
+:func:`bot.service_layer.services.outbox.callback_payload` for a callback request,
+``kind: "callback"``); nothing here sends anything.
 
 * :func:`email_subject`, :func:`render_email`, :func:`build_email` — plain-text e-mail, with a
   ``Message-ID`` derived from the outbox idempotency key (:func:`message_id`: stable across
@@ -30,6 +32,9 @@ SCHEMA_VERSION = 1
 
 #: who typed the request, after the channel's label
 CHANNEL_WHO = {"web": "le client lui-même", "phone": "saisie par le bureau pour le client"}
+#: the payload's ``kind`` of a callback request (issue 21), and its label
+CALLBACK = "callback"
+CALLBACK_LABEL = "Rappel demandé"
 
 
 # --- small helpers --------------------------------------------------------------------------
@@ -78,6 +83,12 @@ def email_subject(payload: Mapping[str, Any]) -> str:
     ready = payload.get("subject")
     if isinstance(ready, str) and ready.strip():
         return clean(ready, 250).rstrip(" —")
+    if payload.get("kind") == CALLBACK:
+        # '[RAP-2026-00001] Rappel demandé — Jeanne Martin (client 1001) — Facturation'
+        return clean(f"[{payload.get('reference') or '?'}] {CALLBACK_LABEL} — "
+                     f"{payload.get('client_name') or 'client'} "
+                     f"(client {payload.get('client_id') or '?'}) — "
+                     f"{payload.get('topic_label') or ''}", 250).rstrip(" —")
     start = _parse_dt(payload.get("intervention_start"))
     when = format_datetime(start).replace(" à ", " ") if start else ""
     subject = (f"[{payload.get('reference') or '?'}] "
@@ -124,6 +135,8 @@ def render_email(payload: Mapping[str, Any]) -> Tuple[str, str]:
     """(subject, plain-text body) of the e-mail for the sector office."""
     if not isinstance(payload, Mapping):
         raise DeliveryError("message illisible : contenu de la demande invalide.")
+    if payload.get("kind") == CALLBACK:
+        return email_subject(payload), _callback_body(payload)
     p = payload
     kind = p.get("kind")
     created = _parse_dt(p.get("created_at"))
@@ -191,6 +204,38 @@ def render_email(payload: Mapping[str, Any]) -> Tuple[str, str]:
     return email_subject(p), "\n".join(lines) + "\n"
 
 
+def _callback_body(p: Mapping[str, Any]) -> str:
+    """The e-mail of a callback request: who to call, on which number, when, about what."""
+    created = _parse_dt(p.get("created_at"))
+    lines = [
+        "Bonjour,",
+        "",
+        "Un client demande à être rappelé. La demande a été prise au téléphone avec "
+        "l'assistant AMPER. Merci de le rappeler.",
+        "",
+        f"Référence : {clean(p.get('reference'))}",
+        f"Type : {CALLBACK_LABEL}",
+        f"Enregistrée le : {format_datetime(created, with_year=True) if created else 'inconnu'}",
+        f"Canal : {_channel_words(p.get('channel'))}",
+        f"Auteur : {clean(p.get('actor'))}",
+        "",
+        "CLIENT",
+        f"  Nom : {clean(p.get('client_name'))}",
+        f"  Numéro client : {clean(p.get('client_id'))}",
+        f"  Secteur : {clean(p.get('sector'))}",
+        "",
+        "RAPPEL",
+        f"  Numéro à rappeler : {clean(p.get('phone'))}",
+        f"  Moment préféré : {clean(p.get('best_time'))}",
+        f"  Sujet : {clean(p.get('topic_label') or p.get('topic'))}",
+        "",
+        "—",
+        "Message automatique de l'assistant AMPER. Il peut arriver en double après un incident "
+        "d'envoi : la référence fait foi.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def message_id(idempotency_key: str, mail_from: str = "") -> str:
     """A Message-ID that depends only on the key (and the sender's domain)."""
     domain = mail_from.rsplit("@", 1)[-1].strip("<> ") if "@" in mail_from else ""
@@ -223,6 +268,8 @@ def webhook_document(payload: Mapping[str, Any], idempotency_key: str,
     """The JSON document POSTed to the office's webhook (docs/forwarding.md)."""
     if not isinstance(payload, Mapping):
         raise DeliveryError("message illisible : contenu de la demande invalide.")
+    if payload.get("kind") == CALLBACK:
+        return _callback_document(payload, idempotency_key, sent_at)
     p = payload
     return {
         "event": "request.recorded",
@@ -264,6 +311,35 @@ def webhook_document(payload: Mapping[str, Any], idempotency_key: str,
             "exemption_pending": bool(p.get("exemption_pending")),
             "out_of_notice": bool(p.get("out_of_notice")),
             "billing_fr": billing_consequence(p),
+        },
+    }
+
+
+def _callback_document(p: Mapping[str, Any], idempotency_key: str,
+                       sent_at: datetime) -> Dict[str, Any]:
+    """A callback request's document: ``event: "callback.recorded"`` (docs/forwarding.md)."""
+    return {
+        "event": "callback.recorded",
+        "schema_version": SCHEMA_VERSION,
+        "idempotency_key": idempotency_key,
+        "sent_at": sent_at.astimezone(PARIS).isoformat(timespec="seconds"),
+        "callback": {
+            "reference": p.get("reference"),
+            "kind": CALLBACK,
+            "kind_label": CALLBACK_LABEL,
+            "subject": email_subject(p),
+            "created_at": p.get("created_at"),
+            "channel": p.get("channel"),
+            "actor": p.get("actor"),
+            "phone": p.get("phone"),
+            "best_time": p.get("best_time"),
+            "topic": p.get("topic"),
+            "topic_label": p.get("topic_label"),
+        },
+        "client": {
+            "number": p.get("client_id"),
+            "name": p.get("client_name"),
+            "sector": p.get("sector"),
         },
     }
 

@@ -1,15 +1,19 @@
 """Callback requests (issue 21): a caller who would rather be called back leaves a number,
 a convenient time and a topic with the staff member on the phone.  Recorded here with a
-reference ``RAP-YYYY-NNNNN``; forwarding them to the sector office comes later."""
+reference ``RAP-YYYY-NNNNN`` and, in the same transaction, its messages to the client's
+sector office (transactional outbox, as a request: an e-mail, plus a webhook if the sector
+has one; keys ``RAP-…:email``, ``RAP-…:webhook``), which the dispatcher delivers."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Optional, Sequence
 
 from bot.domain.errors import Conflict, InvalidInput
+from bot.domain.model import OutboxChannel
 from bot.domain.staff import Callback, CallbackTopic
 from bot.domain.text_keys import french_phone
 from bot.service_layer.services.common import _actor, _now
+from bot.service_layer.services.outbox import callback_payload
 from bot.service_layer.services.staff import client_in_sectors
 
 MAX_BEST_TIME = 100
@@ -39,8 +43,9 @@ def create_callback(uow, *, client_number: str, phone: str, best_time: str, topi
                     actor: str, sectors: Sequence[str],
                     now: Optional[datetime] = None) -> Callback:
     """Record a callback request for a client of ``sectors`` (ClientNotFound otherwise),
-    taken by ``actor`` (the staff login).  ``best_time`` is free text (« demain matin »,
-    1 to 100 characters)."""
+    taken by ``actor`` (the staff login), and its messages to the client's sector office,
+    in one transaction: both exist or neither.  ``best_time`` is free text (« demain
+    matin », 1 to 100 characters)."""
     now = _now(now)
     phone_text = normalise_phone(phone)
     when = " ".join((best_time or "").split())
@@ -57,9 +62,23 @@ def create_callback(uow, *, client_number: str, phone: str, best_time: str, topi
                 actor=actor, created_at=now)
             try:
                 stored = uow.callbacks.add(callback)
-                uow.commit()
-                return stored
             except Conflict:
                 if attempt == REFERENCE_ATTEMPTS - 1:
                     raise
+                continue
+            _add_messages(uow, stored, now)
+            uow.commit()
+            return stored
     raise Conflict()  # pragma: no cover - the loop returns or raises
+
+
+def _add_messages(uow, callback: Callback, now: datetime) -> None:
+    """The callback's outbox messages: an e-mail to the sector office, and a webhook when
+    the sector has one (its addresses are read at sending time, as for a request)."""
+    payload = callback_payload(callback)
+    sector = uow.repo.sector_for_client(callback.client_number)
+    uow.callbacks.add_outbox(callback.id, OutboxChannel.EMAIL, payload, now,
+                             f"{callback.reference}:email")
+    if sector is not None and sector.webhook_url:
+        uow.callbacks.add_outbox(callback.id, OutboxChannel.WEBHOOK, payload, now,
+                                 f"{callback.reference}:webhook")

@@ -1,5 +1,6 @@
-"""The outbox seen from the services: the document handed to the dispatcher, whether a
-request reached its sector office, and the ``amper outbox`` list and retry."""
+"""The outbox seen from the services: the documents handed to the dispatcher (a request's,
+a callback's), whether a request reached its sector office, and the ``amper outbox`` list
+and retry."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,8 +9,9 @@ from typing import Any, Dict, List, Optional
 
 from bot.domain.errors import InvalidInput
 from bot.adapters.notifications import email_subject
-from bot.domain.fr_format import OUTBOX_STATUS_LABELS_FR, format_slot
-from bot.domain.model import OutboxStatus, Request
+from bot.domain.fr_format import CALLBACK_TOPIC_LABELS_FR, OUTBOX_STATUS_LABELS_FR, format_slot
+from bot.domain.model import Channel, OutboxStatus, Request
+from bot.domain.staff import Callback
 from bot.service_layer.services.common import _iso, _now, _owned_request
 from bot.service_layer.services.views import ForwardingStatus, _forwarding_status, request_as_dict
 
@@ -29,6 +31,23 @@ def outbox_payload(request: Request, decision_message: Optional[str] = None,
     data["decision_message"] = decision_message
     if group:
         data["group_references"] = list(group)
+    return data
+
+
+def callback_payload(callback: Callback) -> Dict[str, Any]:
+    """The JSON document of a callback request (``kind: "callback"``), handed to the
+    dispatcher like a request's: same keys for what they share (reference, client number in
+    ``client_id``, client name, sector, actor, channel, created_at, subject)."""
+    data: Dict[str, Any] = {
+        "kind": "callback", "reference": callback.reference,
+        "client_id": callback.client_number, "client_name": callback.client_name,
+        "sector": callback.sector, "phone": callback.phone, "best_time": callback.best_time,
+        "topic": callback.topic.value,
+        "topic_label": CALLBACK_TOPIC_LABELS_FR.get(callback.topic, callback.topic.value),
+        "actor": callback.actor, "channel": Channel.PHONE.value,
+        "created_at": _iso(callback.created_at), "status": callback.status.value,
+    }
+    data["subject"] = email_subject(data)
     return data
 
 

@@ -10,7 +10,8 @@ What anonymising a request keeps: reference, kind, client number, intervention, 
 rule decision, billing fields, status and the dates of its history (billing and disputes).
 What it empties: the author (« client anonymisé »), the idempotency key (it names the
 conversation), the reason category (health data) and the history notes; its messages to the
-office lose their content.
+office lose their content.  Forgetting a client deletes their callback requests with their
+messages to the office (references stay taken: never given to another callback).
 """
 from __future__ import annotations
 
@@ -123,6 +124,7 @@ class ForgetReport:
     accounts: List[str] = field(default_factory=list)
     client_renamed: bool = False
     callbacks: int = 0
+    callback_messages: int = 0  # their messages to the office, deleted with them
     conversations: int = 0
     events: int = 0
     conversations_checked: bool = False
@@ -138,7 +140,9 @@ class ForgetReport:
                  f"  - contenus de messages au bureau vidés : {self.payloads_emptied}"
                  + (f" (dont {self.messages_stopped} non remis, arrêtés)"
                     if self.messages_stopped else ""),
-                 f"  - demandes de rappel effacées : {self.callbacks}",
+                 f"  - demandes de rappel effacées : {self.callbacks}"
+                 + (f" (et leurs {self.callback_messages} messages au bureau)"
+                    if self.callback_messages else ""),
                  f"  - comptes supprimés : {len(self.accounts)}"
                  + (f" ({', '.join(self.accounts)})" if self.accounts else "")]
         if self.conversations_checked:
@@ -187,7 +191,8 @@ def forget_client(uow, client_number: str, conversations=None, *, apply: bool = 
         report.requests = repo.anonymise_requests(ids, ANONYMISED)
         repo.delete_client_accounts(number)
         report.client_renamed = repo.rename_client(number, ANONYMISED)
-        report.callbacks = uow.callbacks.delete_for_client(number)
+        report.callback_messages = len(uow.callbacks.outbox_of_client(number))
+        report.callbacks = uow.callbacks.delete_for_client(number)  # and their messages
         uow.staff.set_client_contact(number, None, None)
         if apply:
             uow.commit()
@@ -208,8 +213,8 @@ def export_client(uow, client_number: str, conversations=None,
         keys = repo.request_keys(number)
         contact = uow.staff.client_summary(number)
         callbacks = uow.callbacks.for_client(number)
-        messages = repo.list_outbox(references=[r.reference for r in requests]) \
-            if requests else []
+        references = [r.reference for r in requests] + [c.reference for c in callbacks]
+        messages = repo.list_outbox(references=references) if references else []
         data: Dict[str, Any] = {
             "exported_at": _iso(_now(now)),
             "client": {"number": client.number, "name": client.name, "sector": client.sector,
