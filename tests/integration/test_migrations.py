@@ -64,3 +64,68 @@ def test_0003_gives_existing_clients_their_search_key(empty_url):
                                         ("1002", "m. oedipe roi", None, None)]
     uow = SqlAlchemyUnitOfWork(empty_url)
     assert [c.number for c in services.search_clients(uow, "HÉLÈNE", ["Nord"])] == ["1001"]
+
+
+def test_0004_keeps_the_messages_and_lets_a_callback_have_its_own(empty_url):
+    """A store at 0003 with a request's message: after 0004 the message is kept (no
+    callback), a callback's message is accepted, a message about nothing or both is refused;
+    back at 0003 the callbacks' messages are dropped and request_id is required again."""
+    import pytest
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    db.upgrade(empty_url, "0003")
+    now = "'2026-03-02 08:00:00'"
+    message = ("INSERT INTO outbox (id, request_id, {extra}channel, payload, status, attempts, "
+               "next_attempt_at, idempotency_key, created_at) VALUES ({id}, {request}, {value}"
+               "'email', '{{}}', 'pending', 0, " + now + ", '{key}', " + now + ")")
+    with db.get_engine(empty_url).begin() as conn:
+        for sql in (
+                "INSERT INTO sectors (id, name) VALUES (1, 'Nord')",
+                "INSERT INTO clients (id, number, name, sector_id) VALUES (1, '1001', 'X', 1)",
+                "INSERT INTO interventions (id, external_id, client_id, start_at, end_at) "
+                "VALUES (1, 'I-1', 1, " + now + ", '2026-03-02 09:00:00')",
+                "INSERT INTO requests (id, reference, kind, client_id, intervention_id, "
+                "channel, actor, decision_code, exemption_pending, out_of_notice, "
+                "notice_seconds, status, created_at, updated_at) VALUES (1, 'AMP-2026-000001', "
+                "'cancellation', 1, 1, 'web', 'c', 'ok', false, false, 0, 'received', "
+                + now + ", " + now + ")",
+                message.format(extra="", id=1, request=1, value="", key="AMP-2026-000001:email"),
+                "INSERT INTO callbacks (id, reference, client_id, sector_id, phone, best_time, "
+                "topic, actor, created_at) VALUES (1, 'RAP-2026-00001', 1, 1, '06', 'matin', "
+                "'autre', 's', " + now + ")"):
+            conn.execute(text(sql))
+    db.upgrade(empty_url)
+    engine = db.get_engine(empty_url)
+    with engine.begin() as conn:
+        assert [tuple(r) for r in conn.execute(text(
+            "SELECT id, request_id, callback_id FROM outbox"))] == [(1, 1, None)]
+        conn.execute(text(message.format(extra="callback_id, ", id=2, request="NULL",
+                                         value="1, ", key="RAP-2026-00001:email")))
+    for n, (request, callback) in enumerate([("NULL", "NULL"), ("1", "1")]):
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(text(message.format(extra="callback_id, ", id=3 + n, request=request,
+                                             value=callback + ", ", key=f"x{n}")))
+    with engine.connect() as conn:
+        assert "ix_outbox_callback_id" in {i["name"] for i in inspect(conn).get_indexes("outbox")}
+        columns = {c["name"]: c for c in inspect(conn).get_columns("outbox")}
+        assert columns["request_id"]["nullable"] and columns["callback_id"]["nullable"]
+        checks = {c["name"] for c in inspect(conn).get_check_constraints("outbox")}
+        assert {"ck_outbox_channel", "ck_outbox_status", "ck_outbox_one_subject"} <= checks
+        foreign = {f["name"] for f in inspect(conn).get_foreign_keys("outbox")}
+        assert foreign == {"fk_outbox_request_id_requests", "fk_outbox_callback_id_callbacks"}
+
+    cfg = db.alembic_config(empty_url)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+    with engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(text("SELECT id, request_id FROM outbox"))] == [
+            (1, 1)]
+        assert not {c["name"]: c for c in inspect(conn).get_columns("outbox")}[
+            "request_id"]["nullable"]
+        assert {c["name"] for c in inspect(conn).get_check_constraints("outbox")} == {
+            "ck_outbox_channel", "ck_outbox_status"}
+    db.upgrade(empty_url)
+    assert db.current_revision(empty_url) == ScriptDirectory.from_config(cfg).get_current_head()
