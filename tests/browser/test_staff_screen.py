@@ -366,11 +366,6 @@ def test_a_staff_member_cancels_for_a_caller_of_the_sector(page, stack, screen):
     assert (row["reference"], row["kind"], row["channel"], row["actor"]) == \
         (reference, "cancellation", "phone", STAFF), row
     assert row["intervention_id"] == line["id"]
-    # the file shows the request (refreshed after the answer)
-    after = api_get(page, "/api/conseiller/clients/1007")
-    assert after["status"] == 200, f"dossier après la demande : {after}"
-    assert reference in [r["reference"] for r in after["body"]["requests"]], after
-    page.locator("#file-requests").filter(has_text=reference).wait_for()
 
     # the callback request
     page.get_by_label("Moment préféré").fill("demain matin")
@@ -385,6 +380,12 @@ def test_a_staff_member_cancels_for_a_caller_of_the_sector(page, stack, screen):
     assert answered.value.request.post_data_json["topic"] == "facturation"
     form.get_by_role("status").filter(has_text=callback["reference"]).wait_for()
     axe_check(page, "rappel demandé")
+
+    # the file shows the request (refreshed after the answer)
+    after = api_get(page, "/api/conseiller/clients/1007")
+    assert after["status"] == 200, f"dossier après la demande : {after}"
+    assert reference in [r["reference"] for r in after["body"]["requests"]], after
+    page.locator("#file-requests").filter(has_text=reference).wait_for()
 
     # the caller's history comes back with their file after a reload
     page.reload()
