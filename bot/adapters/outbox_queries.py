@@ -53,6 +53,15 @@ def outbox_select():
     )
 
 
+def _about(references: List[str]):
+    """The messages about these requests' or callbacks' references (through the unique
+    references and the outbox's indexed ids, not a scan of the joined rows)."""
+    return or_(
+        outbox.c.request_id.in_(select(requests.c.id).where(requests.c.reference.in_(references))),
+        outbox.c.callback_id.in_(select(callbacks.c.id)
+                                 .where(callbacks.c.reference.in_(references))))
+
+
 class OutboxQueries:
     session = None  # the repository's session
 
@@ -139,9 +148,9 @@ class OutboxQueries:
         if status:
             stmt = stmt.where(outbox.c.status == status)
         if reference:
-            stmt = stmt.where(REFERENCE == reference)
+            stmt = stmt.where(_about([reference]))
         if references is not None:
-            stmt = stmt.where(REFERENCE.in_(list(references)))
+            stmt = stmt.where(_about(list(references)))
         if message_id is not None:
             stmt = stmt.where(outbox.c.id == message_id)
         stmt = stmt.order_by(outbox.c.id)

@@ -1,8 +1,10 @@
-"""Delivery of recorded requests to the sector office: e-mail (SMTP) and signed webhook.
+"""Delivery of recorded requests (and callback requests) to the sector office: e-mail (SMTP)
+and signed webhook.
 
 Everything here works on the outbox ``payload`` (see
 :func:`bot.service_layer.services.outbox_payload`), a JSON snapshot of the request taken
-when it was recorded.  The dispatcher (:mod:`bot.service_layer.dispatch`) decides *when* to
+when it was recorded, or of a callback request (``kind: "callback"``,
+:func:`bot.service_layer.services.outbox.callback_payload`).  The dispatcher (:mod:`bot.service_layer.dispatch`) decides *when* to
 send; this package only knows *how*, one module per concern:
 
 * :mod:`.rendering` — what the office reads: the French plain-text e-mail
