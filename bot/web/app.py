@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional
 from aiohttp import web
 
 from bot import settings as app_settings
-from bot.web import account_api, chat_api, staff_api, store_ports, wording
+from bot.web import account_api, chat_api, staff_answers, staff_api, store_ports, wording
 from bot.web.http import CONFIG, LIMITER, MAX_BODY, SESSIONS, error
 from bot.web.sessions import RateLimiter, Session, SessionStore
 
@@ -129,6 +129,7 @@ def create_app(web_settings: Optional[app_settings.WebSettings], rasa_url: str, 
     app.router.add_get("/api/planning", account_api.get_planning)
     app.router.add_get("/connexion", account_api.get_connexion)
     staff_api.add_routes(app)
+    staff_answers.add_routes(app)
     pages.setup_pages(app)
     staff_pages.setup_staff_pages(app)
     return app
