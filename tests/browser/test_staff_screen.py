@@ -12,7 +12,6 @@ Demo clients of this module: 1006–1010 (Nord) and 1016–1020 (Sud), used by n
 """
 from __future__ import annotations
 
-import contextlib
 import re
 from datetime import date, timedelta
 
@@ -45,80 +44,8 @@ LINE_KEYS = {"id", "when", "date", "hours", "caregiver", "service", "cancel", "c
 
 @pytest.fixture(scope="module")
 def screen(stack):
-    """The address of the gateway serving /conseiller and its answer panel: the stack's own.
-    While create_app does not wire them yet (setup_staff_pages, staff_answers.add_routes), a
-    second gateway of the same code, in this process, on the stack's store and Rasa, with
-    what is missing added; it goes once the gateway wires both."""
-    if wired(stack.config.gateway_url):
-        yield stack.config.gateway_url
-        return
-    with in_process_gateway(stack) as url:
-        yield url
-
-
-def wired(gateway: str) -> bool:
-    """/conseiller answers 200 and the answer route exists (401 without a login)."""
-    import urllib.error
-    import urllib.request
-
-    statuses = []
-    for path in ("/conseiller", "/api/conseiller/reponse?q=essai"):
-        try:
-            with urllib.request.urlopen(gateway + path, timeout=10) as answer:
-                statuses.append(answer.status)
-        except urllib.error.HTTPError as refused:
-            statuses.append(refused.code)
-    return statuses == [200, 401]
-
-
-@contextlib.contextmanager
-def in_process_gateway(stack):
-    import asyncio
-    import os
-    import threading
-
-    from aiohttp import web
-
-    from bot.entrypoints.launcher import free_port
-
-    saved = dict(os.environ)
-    os.environ.update(stack.config.env)
-    os.environ["AMPER_RASA_PORT"] = str(stack.config.rasa_port)
-    from bot import settings
-    from bot.web.app import create_app
-    from bot.web.staff_pages import setup_staff_pages
-
-    app = create_app(settings.web(),
-                     f"http://127.0.0.1:{stack.config.rasa_port}/webhooks/rest/webhook")
-    if not any(getattr(r.resource, "canonical", "") == "/api/conseiller/reponse"
-               for r in app.router.routes()):
-        from bot.web import staff_answers
-
-        staff_answers.add_routes(app)
-    setup_staff_pages(app)  # a no-op once create_app calls it
-    port = free_port()
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app)
-    ready = threading.Event()
-
-    def serve():
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(runner.setup())
-        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
-        ready.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    ready.wait(30)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        os.environ.clear()
-        os.environ.update(saved)
+    """The address of the stack's gateway (which serves /conseiller and its API)."""
+    return stack.config.gateway_url
 
 
 # --- helpers -----------------------------------------------------------------------------------
