@@ -172,6 +172,7 @@ class Typing:
     errors: int = 0
     keystrokes: int = 0
     seconds: float = 0.0
+    load: float = 0.0      # the machine's load average (1 min) at the end: others' work shows
 
 
 async def staff_member(session, url: str, cookie: str, first: int, deadline: float,
@@ -225,6 +226,7 @@ async def typing_level(url: str, cookies: List[str], level: int, duration: float
             staff_member(session, url, cookies[i], i * len(QUESTIONS) // level, deadline,
                          random.Random(seed + i), out) for i in range(level)))
     out.seconds = time.monotonic() - t0
+    out.load = os.getloadavg()[0]
     return out
 
 
@@ -268,8 +270,9 @@ def section(rows: List[Row], typing: Dict[int, Typing]) -> List[str]:
            "à travers la passerelle (cache et regroupement compris). Étalon : un tour FAQ "
            "(POST /webhooks/rest/webhook) mesuré dans la même exécution.", "",
            "| conseillers simultanés | frappes | requêtes | dont cache / Rasa / jumelées | p50 | p95 "
-           "| p95 des requêtes allées à Rasa | tour FAQ p95 | rapport p95 | objectif p95 ≤ 150 ms |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
+           "| p95 des requêtes allées à Rasa | tour FAQ p95 | rapport p95 | objectif p95 ≤ 150 ms "
+           "| charge de la machine (1 min) |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
     for level, t in sorted(typing.items()):
         lat = t.latencies
         p50, p95 = quantile(lat, 50) * 1000, quantile(lat, 95) * 1000
@@ -281,7 +284,7 @@ def section(rows: List[Row], typing: Dict[int, Typing]) -> List[str]:
         out.append(f"| {level} | {t.keystrokes} | {len(lat)} (+{t.errors} erreurs) | "
                    f"{sources.get('cache', 0)} / {sources.get('rasa', 0)} / {sources.get('joined', 0)} | "
                    f"{p50:.0f} ms | {p95:.0f} ms | {rasa_p95:.0f} ms | "
-                   f"{base.p95 if base else float('nan'):.0f} ms | {ratio:.2f} × | {mark} |")
+                   f"{base.p95 if base else float('nan'):.0f} ms | {ratio:.2f} × | {mark} | {t.load:.1f} |")
     return out
 
 

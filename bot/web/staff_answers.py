@@ -111,7 +111,8 @@ def panel(ranking: Dict[str, Any]) -> Dict[str, Any]:
     if not ranked or float(ranked[0].get("confidence") or 0.0) < threshold:
         return {"answers": [], "close": False, "message": NOTHING_SURE}
     best = float(ranked[0]["confidence"])
-    close = len(ranked) > 1 and best - float(ranked[1].get("confidence") or 0.0) <= CLOSE_GAP
+    gap = best - float(ranked[1].get("confidence") or 0.0) if len(ranked) > 1 else 1.0
+    close = round(gap, 6) <= CLOSE_GAP
     return {"answers": [_answer(a) for a in ranked[:2 if close else 1]], "close": close}
 
 

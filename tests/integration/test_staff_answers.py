@@ -148,6 +148,12 @@ def test_a_close_runner_up_is_shown_second():
     run(test, rasa)
 
 
+@pytest.mark.parametrize("second, close", [(0.55, True), (0.5499, False)])
+def test_a_gap_of_exactly_015_is_close(second, close):
+    panel = staff_answers.panel(ranked(("faq/change_schedule", 0.7), ("faq/client_absent", second)))
+    assert panel["close"] is close and len(panel["answers"]) == (2 if close else 1)
+
+
 def test_a_distant_runner_up_is_not_shown():
     rasa = FakeAnswers(ranked(("faq/change_schedule", 0.75), ("faq/client_absent", 0.59)))
 
