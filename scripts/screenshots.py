@@ -101,6 +101,7 @@ def shoot_staff(browser, gateway: str) -> None:
     log.get_by_role("button", name="Raison personnelle").wait_for()
     page.get_by_text("L'assistant écrit…").wait_for(state="hidden")
     page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.mouse.move(0, 0)  # no hover left on a button
     page.evaluate("window.scrollTo(0, 0); document.getElementById('file-lines').scrollTop = 0")
     page.wait_for_timeout(300)
     page.screenshot(path=str(OUT / name))
