@@ -347,7 +347,7 @@ UNANSWERED = ["Avez-vous un parking pour les visiteurs ?",
 
 
 def test_unanswered_questions_from_real_conversations_labelled_and_exported(
-        page, context, stack, screen, tmp_path):
+        page, stack, screen, tmp_path):
     # a visitor on the client page asks what the FAQ cannot answer, and says so
     page.goto(screen + "/")
     log = page.get_by_role("log", name="Conversation")
