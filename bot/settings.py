@@ -162,6 +162,7 @@ class RetentionSettings:
     outbox_days: int         # AMPER_RETENTION_OUTBOX_DAYS: delivered payloads, then emptied
     feedback_days: int = 400  # AMPER_RETENTION_FEEDBACK_DAYS: votes on answers, then deleted
     unanswered_days: int = 90  # AMPER_RETENTION_UNANSWERED_DAYS: unanswered questions, deleted
+    callbacks_days: int = 90  # AMPER_RETENTION_CALLBACKS_DAYS: callbacks (and messages), deleted
 
 
 def retention(env: Optional[Env] = None) -> RetentionSettings:
@@ -172,7 +173,8 @@ def retention(env: Optional[Env] = None) -> RetentionSettings:
                              requests_days=days("AMPER_RETENTION_REQUESTS_DAYS", 400),
                              outbox_days=days("AMPER_RETENTION_OUTBOX_DAYS", 7),
                              feedback_days=days("AMPER_RETENTION_FEEDBACK_DAYS", 400),
-                             unanswered_days=days("AMPER_RETENTION_UNANSWERED_DAYS", 90))
+                             unanswered_days=days("AMPER_RETENTION_UNANSWERED_DAYS", 90),
+                             callbacks_days=days("AMPER_RETENTION_CALLBACKS_DAYS", 90))
 
 
 @dataclass(frozen=True)

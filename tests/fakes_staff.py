@@ -8,7 +8,7 @@ cases on this fake and on SQLite.
 A callback's messages to the office go into the FakeRepository's ``outbox`` (with
 ``callback_id`` set, ``request_id`` None), where the fake dispatcher cycle reads them like a
 request's; its ``RAP-`` numbers are counted per year and never given twice (as the
-database's counter row), even after ``delete_for_client``.
+database's counter row), even after ``delete_for_client`` or ``purge_before``.
 
 Not imitated: the CHECK constraints and lengths, concurrency (a reference taken by another
 transaction), foreign keys."""
@@ -136,6 +136,18 @@ class FakeCallbackRepository(AbstractCallbackRepository):
 
     def delete_for_client(self, client_number: str) -> int:
         gone = [r for r, c in self.rows.items() if c.client_number == str(client_number)]
+        ids = {self.rows[r].id for r in gone}
+        for message_id in [i for i, m in self.repo.outbox.items() if m["callback_id"] in ids]:
+            del self.repo.outbox[message_id]
+        for r in gone:
+            del self.rows[r]
+        return len(gone)
+
+    def purge_before(self, before: datetime) -> int:
+        done = {OutboxStatus.DELIVERED.value, OutboxStatus.DEAD.value}
+        undone = {m["callback_id"] for m in self.repo.outbox.values()
+                  if m["callback_id"] is not None and m["status"] not in done}
+        gone = [r for r, c in self.rows.items() if c.created_at < before and c.id not in undone]
         ids = {self.rows[r].id for r in gone}
         for message_id in [i for i, m in self.repo.outbox.items() if m["callback_id"] in ids]:
             del self.repo.outbox[message_id]

@@ -103,6 +103,12 @@ class AbstractCallbackRepository(abc.ABC):
         """Erase the client's callbacks and their messages to the office (``amper
         forget``); returns how many callbacks."""
 
+    @abc.abstractmethod
+    def purge_before(self, before: datetime) -> int:
+        """Erase the callbacks created before ``before`` whose messages to the office are all
+        delivered or dead (none pending or leased), with those messages (``amper purge``:
+        ``AMPER_RETENTION_CALLBACKS_DAYS``); returns how many callbacks."""
+
     # --- their messages to the sector office (issue 21) -----------------------------------
     @abc.abstractmethod
     def add_outbox(self, callback_id: int, channel: OutboxChannel, payload: Dict[str, Any],

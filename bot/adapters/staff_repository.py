@@ -28,6 +28,7 @@ from bot.domain.staff import Callback, CallbackTopic, ClientSummary
 from bot.domain.text_keys import search_key
 
 CALLBACK_PREFIX = "RAP"
+PURGE_CHUNK = 500  # callbacks deleted per statement (bound parameters stay few)
 
 
 def callback_counter_key(year: int) -> int:
@@ -177,6 +178,24 @@ class SqlAlchemyCallbackRepository(AbstractCallbackRepository):
         ids = self._ids_of_client(client_number)
         self.session.execute(delete(outbox).where(outbox.c.callback_id.in_(ids)))
         return self.session.execute(delete(callbacks).where(callbacks.c.id.in_(ids))).rowcount
+
+    def purge_before(self, before: datetime) -> int:
+        """The old callbacks' messages are locked first (PostgreSQL): an operator's retry of
+        a dead one waits for this transaction, then finds it gone; one retried before the
+        lock is seen pending and keeps its callback."""
+        old = select(callbacks.c.id).where(callbacks.c.created_at < before)
+        self.session.execute(select(outbox.c.id).where(
+            outbox.c.callback_id.in_(old.scalar_subquery())).with_for_update()).all()
+        undone = (select(outbox.c.id)
+                  .where(outbox.c.callback_id == callbacks.c.id,
+                         outbox.c.status.in_([OutboxStatus.PENDING.value,
+                                              OutboxStatus.SENDING.value])).exists())
+        ids = list(self.session.execute(old.where(~undone)).scalars())
+        for start in range(0, len(ids), PURGE_CHUNK):
+            chunk = ids[start:start + PURGE_CHUNK]
+            self.session.execute(delete(outbox).where(outbox.c.callback_id.in_(chunk)))
+            self.session.execute(delete(callbacks).where(callbacks.c.id.in_(chunk)))
+        return len(ids)
 
     # --- their messages to the sector office ------------------------------------------------
     def add_outbox(self, callback_id: int, channel: OutboxChannel, payload: Dict[str, Any],

@@ -57,7 +57,11 @@ class UnansweredQuestion:
 
 @dataclass(frozen=True)
 class Callback:
-    """A caller who asked to be called back; forwarded to the sector office later."""
+    """A caller who asked to be called back, taken by a staff member on the phone; forwarded
+    to the client's sector office like a request (its messages written in the same
+    transaction, delivered by the dispatcher: ``received``, then ``forwarded`` once all are
+    delivered).  Deleted with its messages ``AMPER_RETENTION_CALLBACKS_DAYS`` days after
+    ``created_at`` once they are all delivered or dead (docs/privacy.md)."""
 
     reference: str          # RAP-YYYY-NNNNN
     client_number: str

@@ -55,7 +55,9 @@ def _register_outbox(subparsers) -> None:
     ls = sub.add_parser("list", help="lister les messages (tentatives, erreur, prochain essai)")
     ls.add_argument("--json", action="store_true", help="sortie JSON (une liste d'objets)")
     ls.add_argument("--status", help="pending, sending, delivered ou dead")
-    ls.add_argument("--reference", help="seulement les messages d'une demande")
+    ls.add_argument("--reference",
+                    help="seulement les messages d'une demande (AMP-…) ou d'une demande de "
+                         "rappel (RAP-…)")
     ls.add_argument("--limit", type=int, help="nombre maximal de messages")
     ls.set_defaults(func=_cmd_outbox_list)
     retry = sub.add_parser("retry", help="relancer un message abandonné (dead → pending)")

@@ -22,7 +22,7 @@ def _conversations(args):
 def _register_privacy(subparsers) -> None:
     purge = subparsers.add_parser(
         "purge", help="appliquer les durées de conservation (conversations, demandes closes, "
-                      "messages remis)")
+                      "messages remis, votes, questions sans réponse, demandes de rappel)")
     purge.add_argument("--dry-run", action="store_true",
                        help="dire ce qui serait effacé, sans rien modifier")
     purge.add_argument("--tracker-url", metavar="URL", help=TRACKER_HELP)
@@ -59,7 +59,8 @@ def _cmd_purge(args) -> int:
     print(f"Durées de conservation : conversations {retention.conversations_days} j après le "
           f"dernier message, demandes closes {retention.requests_days} j, contenus des "
           f"messages remis {retention.outbox_days} j, votes sur les réponses "
-          f"{retention.feedback_days} j.")
+          f"{retention.feedback_days} j, questions sans réponse {retention.unanswered_days} j, "
+          f"demandes de rappel {retention.callbacks_days} j après leur prise.")
     print("\n".join(report.lines_fr()))
     return 0
 

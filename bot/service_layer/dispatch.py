@@ -278,9 +278,12 @@ class Dispatcher:
                                                     now=self.clock()))
             self._next_purge = loop.time() + PURGE_EVERY
             log.info("Conservation : %d demande(s) close(s) anonymisée(s), %d contenu(s) de "
-                     "message vidé(s), %d vote(s) effacé(s), %d conversation(s) effacée(s).",
+                     "message vidé(s), %d vote(s) effacé(s), %d question(s) sans réponse "
+                     "effacée(s), %d demande(s) de rappel effacée(s), %d conversation(s) "
+                     "effacée(s).",
                      report.requests_anonymised, report.payloads_emptied,
-                     report.feedback_deleted, report.conversations_deleted)
+                     report.feedback_deleted, report.unanswered_deleted,
+                     report.callbacks_deleted, report.conversations_deleted)
         except Exception as error:
             self._next_purge = loop.time() + PURGE_RETRY
             log.error("Purge de conservation impossible (%s) ; nouvel essai dans %s.",

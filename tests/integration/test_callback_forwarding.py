@@ -148,6 +148,73 @@ def test_purge_empties_a_delivered_callbacks_message_forget_deletes_them(configu
     assert keys(configured) == [f"{kept}:email"]
 
 
+def test_purge_deletes_old_callbacks_once_their_messages_are_delivered_or_dead(configured):
+    now = datetime.now(PARIS)
+    old = now - timedelta(days=100)
+    done = callback(configured, client="C1", now=old).reference     # Nord: e-mail
+    dead = callback(configured, client="C2", now=old).reference     # Sud: e-mail + webhook
+    waiting = callback(configured, client="C3", now=old).reference  # one leased, one pending
+    young = callback(configured, client="C1", now=now - timedelta(days=89)).reference
+    uow = SqlAlchemyUnitOfWork(configured)
+    with uow:
+        for ref in (done, dead, young):
+            for m in uow.repo.list_outbox(reference=ref):
+                if ref == dead and m.channel == "webhook":
+                    assert uow.repo.stop_outbox([m.id], "refusé") == 1
+                else:
+                    assert uow.repo.outbox_delivered(m.id, old)
+        (leased,) = uow.repo.claim_outbox(now=now, due_before=now, owner="test",
+                                          lease_until=now + timedelta(minutes=5), limit=1,
+                                          max_attempts=10)
+        uow.commit()
+    assert leased.reference == waiting
+    retention = settings.RetentionSettings(conversations_days=30, requests_days=400,
+                                           outbox_days=7)
+    assert retention.callbacks_days == 90
+    dry = services.purge_store(uow, now=now, retention=retention, dry_run=True)
+    assert (dry.callbacks_deleted, dry.payloads_emptied) == (2, 1)  # young's e-mail emptied
+    assert count(configured, callbacks_table) == 4 and count(configured, outbox) == 6
+    report = services.purge_store(uow, now=now, retention=retention)
+    assert (report.callbacks_deleted, report.payloads_emptied) == (2, 1)
+    assert count(configured, callbacks_table) == 2
+    assert keys(configured) == sorted([f"{waiting}:email", f"{waiting}:webhook",
+                                       f"{young}:email"])
+    assert services.purge_store(uow, now=now, retention=retention).callbacks_deleted == 0
+    with uow:
+        for m in uow.repo.list_outbox(reference=waiting):
+            assert (uow.repo.outbox_delivered(m.id, now) if m.status == "sending"
+                    else uow.repo.stop_outbox([m.id], "abandonné") == 1)
+        uow.commit()
+    assert services.purge_store(uow, now=now, retention=retention).callbacks_deleted == 1
+    assert keys(configured) == [f"{young}:email"]
+    later = services.purge_store(uow, now=now + timedelta(days=2), retention=retention)
+    assert later.callbacks_deleted == 1 and count(configured, outbox) == 0
+    fresh = callback(configured, client="C1").reference  # a purged number is never given again
+    assert fresh not in (done, dead, waiting, young) and fresh > young
+
+
+def test_amper_purge_says_the_callbacks_retention_and_count(configured, monkeypatch, capsys,
+                                                           tmp_path):
+    from bot.entrypoints import cli
+
+    ref = callback(configured, now=datetime.now(PARIS) - timedelta(days=31)).reference
+    uow = SqlAlchemyUnitOfWork(configured)
+    with uow:
+        for m in uow.repo.list_outbox(reference=ref):
+            uow.repo.outbox_delivered(m.id, datetime.now(PARIS))
+        uow.commit()
+    monkeypatch.setenv("AMPER_DATABASE_URL", configured)
+    monkeypatch.setenv("AMPER_RETENTION_CALLBACKS_DAYS", "30")
+    tracker = f"sqlite:///{tmp_path / 'tracker.db'}"  # missing: no conversation
+    assert cli.main(["purge", "--dry-run", "--tracker-url", tracker]) == 0
+    out = capsys.readouterr().out
+    assert "demandes de rappel 30 j après leur prise." in out
+    assert "  - demandes de rappel effacées : 1 (à faire)" in out.splitlines()
+    assert cli.main(["purge", "--tracker-url", tracker]) == 0
+    assert "  - demandes de rappel effacées : 1 (fait)" in capsys.readouterr().out.splitlines()
+    assert count(configured, callbacks_table) == 0 and count(configured, outbox) == 0
+
+
 # --- delivery to real servers on loopback (slow) ------------------------------------------------------
 
 @pytest.mark.slow

@@ -245,3 +245,86 @@ def test_forget_deletes_the_callbacks_and_their_messages_export_gives_them(uow):
     assert "demandes de rappel effacées : 1 (et leurs 2 messages au bureau)" in \
         "\n".join(report.lines_fr())
     assert [m.reference for m in messages(uow)] == [other]
+
+
+def _two_days_later_delivered(uow):
+    """A callback taken two days after NOW, its message delivered then."""
+    later = NOW + timedelta(days=2)
+    ref = callback(uow, client="1001", now=later).reference
+    with uow:
+        (message,) = [m.id for m in uow.repo.list_outbox(reference=ref)]
+        uow.repo.outbox_delivered(message, later)
+        uow.commit()
+    return ref
+
+
+def test_the_purge_deletes_a_callback_after_its_retention_once_its_messages_are_done(uow):
+    delivered = callback(uow).reference                # Nord: an e-mail, delivered
+    dead = callback(uow, client="2001").reference      # Sud: e-mail delivered, webhook dead
+    pending = callback(uow, client="1002").reference   # failed once, to be tried again
+    leased = callback(uow, client="1010").reference    # being sent
+    d = dispatcher(uow, Clock(NOW))
+    for message in d.claim():
+        if message.reference == pending:
+            assert d.record_failure(message, "connexion refusée") == "failed"
+        elif message.reference == dead and message.channel == "webhook":
+            with uow:
+                assert uow.repo.stop_outbox([message.id], "refusé") == 1
+                uow.commit()
+        elif message.reference != leased:
+            d.record_delivered(message)
+    young = _two_days_later_delivered(uow)
+    assert {m.reference: m.status for m in messages(uow) if m.channel == "webhook"} == {
+        dead: "dead"}
+    assert settings.retention({}).callbacks_days == 90
+
+    early = services.purge_store(uow, now=NOW + timedelta(days=89), retention=RETENTION,
+                                 dry_run=True)
+    assert (early.callbacks_deleted, early.payloads_emptied) == (0, 3)  # 3 delivered
+    dry = services.purge_store(uow, now=NOW + timedelta(days=91), retention=RETENTION,
+                               dry_run=True)
+    assert (dry.callbacks_deleted, dry.payloads_emptied) == (2, 1)  # the deleted ones not counted
+    assert "  - demandes de rappel effacées : 2 (à faire)" in dry.lines_fr()
+    assert len(messages(uow)) == 6  # nothing changed
+    report = services.purge_store(uow, now=NOW + timedelta(days=91), retention=RETENTION)
+    assert (report.callbacks_deleted, report.payloads_emptied) == (2, 1)
+    assert "  - demandes de rappel effacées : 2 (fait)" in report.lines_fr()
+    with uow:
+        assert [uow.callbacks.get(r) is None for r in (delivered, dead, pending, leased, young)
+                ] == [True, True, False, False, False]
+    assert sorted(m.reference for m in messages(uow)) == sorted([pending, leased, young])
+    assert services.purge_store(uow, now=NOW + timedelta(days=91),
+                                retention=RETENTION).callbacks_deleted == 0
+    # once the pending message is done, its callback goes at the next purge
+    with uow:
+        (mine,) = uow.repo.list_outbox(reference=pending)
+        uow.repo.stop_outbox([mine.id], "abandonné")
+        uow.commit()
+    assert services.purge_store(uow, now=NOW + timedelta(days=91),
+                                retention=RETENTION).callbacks_deleted == 1
+    # a callback is never given its reference again
+    assert callback(uow, now=NOW + timedelta(days=91)).reference == "RAP-2026-00006"
+
+
+def test_the_retention_of_callbacks_is_a_setting(monkeypatch):
+    assert settings.retention({"AMPER_RETENTION_CALLBACKS_DAYS": " 30 "}).callbacks_days == 30
+    problems = settings.check({"AMPER_RETENTION_CALLBACKS_DAYS": "0"})
+    assert len(problems) == 1 and "AMPER_RETENTION_CALLBACKS_DAYS invalide" in problems[0]
+
+
+def test_the_dispatchers_daily_purge_deletes_old_callbacks(uow, monkeypatch, caplog):
+    import asyncio
+    import logging
+
+    monkeypatch.setenv("AMPER_RETENTION_CALLBACKS_DAYS", "30")
+    ref = callback(uow).reference
+    d = dispatcher(uow, Clock(NOW))
+    for message in d.claim():
+        d.record_delivered(message)
+    d.clock = Clock(NOW + timedelta(days=31))
+    with caplog.at_level(logging.INFO, logger="amper.dispatch"):
+        asyncio.run(d.daily_purge())
+    with uow:
+        assert uow.callbacks.get(ref) is None
+    assert messages(uow) == []
+    assert "1 demande(s) de rappel effacée(s)" in caplog.text

@@ -11,7 +11,9 @@ rule decision, billing fields, status and the dates of its history (billing and 
 What it empties: the author (« client anonymisé »), the idempotency key (it names the
 conversation), the reason category (health data) and the history notes; its messages to the
 office lose their content.  Forgetting a client deletes their callback requests with their
-messages to the office (references stay taken: never given to another callback).
+messages to the office (references stay taken: never given to another callback); the purge
+deletes any callback request ``AMPER_RETENTION_CALLBACKS_DAYS`` days after it was taken, with
+its messages, once they are all delivered or dead.
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ class PurgeReport:
     conversations_checked: bool = False
     feedback_deleted: int = 0
     unanswered_deleted: int = 0
+    callbacks_deleted: int = 0
 
     def lines_fr(self) -> List[str]:
         would = "à faire" if self.dry_run else "fait"
@@ -51,7 +54,8 @@ class PurgeReport:
                  f"  - demandes closes anonymisées : {self.requests_anonymised} ({would})",
                  f"  - contenus de messages vidés : {self.payloads_emptied} ({would})",
                  f"  - votes sur les réponses effacés : {self.feedback_deleted} ({would})",
-                 f"  - questions sans réponse effacées : {self.unanswered_deleted} ({would})"]
+                 f"  - questions sans réponse effacées : {self.unanswered_deleted} ({would})",
+                 f"  - demandes de rappel effacées : {self.callbacks_deleted} ({would})"]
         if self.messages_stopped:
             lines.append(f"  - messages non remis arrêtés : {self.messages_stopped} ({would})")
         if self.conversations_checked:
@@ -74,8 +78,9 @@ def purge_store(uow, *, now: Optional[datetime] = None,
     ``dry_run``): closed requests last changed more than ``requests_days`` ago are
     anonymised (their messages emptied), delivered messages lose their content
     ``outbox_days`` after delivery, the votes on the chat's answers are deleted after
-    ``feedback_days``, the unanswered questions after ``unanswered_days`` (counted in
-    days).  Nothing else is touched."""
+    ``feedback_days``, the unanswered questions after ``unanswered_days``, the callback
+    requests (with their messages) ``callbacks_days`` after they were taken once none of
+    their messages is pending or being sent (counted in days).  Nothing else is touched."""
     now, retention = _now(now), retention or settings.retention()
     report = report or PurgeReport(dry_run=dry_run)
     with uow:
@@ -84,6 +89,9 @@ def purge_store(uow, *, now: Optional[datetime] = None,
                                           ANONYMISED)
         report.requests_anonymised = repo.anonymise_requests(ids, ANONYMISED)
         report.payloads_emptied, report.messages_stopped = _erase_messages(repo, ids)
+        # before the payloads: a deleted callback's messages are not counted as emptied
+        report.callbacks_deleted = uow.callbacks.purge_before(
+            now - timedelta(days=retention.callbacks_days))
         report.payloads_emptied += repo.empty_outbox_payloads(
             repo.delivered_outbox_before(now - timedelta(days=retention.outbox_days)))
         report.feedback_deleted = uow.feedback.purge_before(
