@@ -263,6 +263,7 @@ def staff_case(rest_url: str, work: Path, env: Dict[str, str], duration: float,
 
 def section(rows: List[Row], typing: Dict[int, Typing]) -> List[str]:
     faq = {r.level: r for r in rows if r.kind == FAQ_KIND}
+    lines_alone: List[str] = []
     out = ["", "## Panneau du conseiller : de la frappe à la réponse (issue 21)", "",
            f"Chaque conseiller tape ses questions caractère par caractère (~{CHARS_PER_SECOND:.0f} "
            f"caractères/s) ; la page n'envoie une requête qu'après {DEBOUNCE * 1000:.0f} ms sans "
@@ -281,10 +282,16 @@ def section(rows: List[Row], typing: Dict[int, Typing]) -> List[str]:
         base = faq.get(level)
         ratio = p95 / base.p95 if base and base.p95 else float("nan")
         mark = "✓" if p95 <= GOAL_P95_MS else "✗"
+        alone = faq.get(1)
+        lines_alone.append(f"{level} : {p95 / alone.p95:.2f} ×" if alone and alone.p95 else "")
         out.append(f"| {level} | {t.keystrokes} | {len(lat)} (+{t.errors} erreurs) | "
                    f"{sources.get('cache', 0)} / {sources.get('rasa', 0)} / {sources.get('joined', 0)} | "
                    f"{p50:.0f} ms | {p95:.0f} ms | {rasa_p95:.0f} ms | "
                    f"{base.p95 if base else float('nan'):.0f} ms | {ratio:.2f} × | {mark} | {t.load:.1f} |")
+    out += ["", "Les tours FAQ tournent en boucle fermée (chaque conversation renvoie un message dès "
+            "sa réponse) : à 10 conversations le serveur sature et attend ; les conseillers, eux, "
+            "n'envoient qu'à chaque pause de frappe.  Rapport p95 du panneau au tour FAQ à une "
+            "seule conversation : " + ("; ".join(x for x in lines_alone if x) or "—") + "."]
     return out
 
 
