@@ -114,8 +114,8 @@ def create_app(web_settings: Optional[app_settings.WebSettings], rasa_url: str, 
         raise TypeError(f"unknown ports: {sorted(unknown)}")
     app = web.Application(middlewares=[security_headers, session_and_csrf],
                           client_max_size=MAX_BODY)
-    app[SESSIONS] = sessions or SessionStore()
-    app[LIMITER] = limiter or RateLimiter()
+    app[SESSIONS] = SessionStore() if sessions is None else sessions
+    app[LIMITER] = RateLimiter() if limiter is None else limiter
     app[CONFIG] = {"rasa_url": rasa_url, "secret": secret, "timeout": timeout,
                    **store_ports.DEFAULTS, **ports, "link_guard": link.ReplayGuard(),
                    "contact": app_settings.contact_settings(),

@@ -50,6 +50,7 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
 from bot.faq.topics import FAQ_TOPICS
 from bot.web import wording
 from bot.web.http import CONFIG, error
+from bot.web.staff_api import staff_session
 
 ROUTE = "/api/conseiller/reponse"
 MAX_QUERY = 300
@@ -60,8 +61,6 @@ CACHE_SIZE = 2048
 CACHE_SECONDS = 600.0
 RASA_TIMEOUT = 10.0       # a staff member on the phone retypes rather than waits
 
-STAFF_LOGIN = "Connectez-vous avec un compte conseiller."
-STAFF_ONLY = "Réservé aux conseillers."
 EMPTY_QUERY = "Tapez quelques mots de la question de l'appelant."
 QUERY_TOO_LONG = f"Question trop longue : {MAX_QUERY} caractères au plus."
 NOTHING_SURE = ("Pas de réponse assez sûre dans la FAQ : précisez avec un mot-clé "
@@ -218,20 +217,10 @@ def answers_url(rasa_url: str) -> str:
     return base + "/answers"
 
 
-def staff_problem(request: web.Request) -> Optional[web.Response]:
-    """The contract's 401 or 403 for a session that is not a staff member's, else None."""
-    session = request.get("session")
-    if getattr(session, "staff", None):
-        return None
-    if getattr(session, "client_number", None) is not None:
-        return error(403, STAFF_ONLY)
-    return error(401, STAFF_LOGIN)
-
-
 async def answer(request: web.Request) -> web.Response:
     """``GET /api/conseiller/reponse?q=…``: the panel for the caller's question."""
-    refused = staff_problem(request)
-    if refused is not None:
+    refused = staff_session(request)
+    if isinstance(refused, web.Response):
         return refused
     typed = request.query.get("q", "").strip()
     if len(typed) > MAX_QUERY:
