@@ -8,7 +8,7 @@ answered exactly like an unknown number."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Tuple, Union
 
 from aiohttp import web
 
@@ -89,33 +89,37 @@ async def caller_file(request: web.Request, session: Session) -> web.Response:
                               "history": history})
 
 
-@staff_route
-async def post_caller_message(request: web.Request, session: Session) -> web.Response:
+async def _caller_body(request: web.Request,
+                       session: Session) -> Union[Tuple[str, Dict[str, Any]], web.Response]:
+    """(the caller's number, the body) of a POST about a caller whose file was opened in
+    this session (so within the sectors); otherwise the French error to answer."""
     data = await read_json(request)
     if isinstance(data, web.Response):
         return data
-    number = _allowed_client(session, data.get("client"))
-    if number is None:
+    value = data.get("client")
+    number = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if number not in session.callers_allowed:
         return error(404, wording.CLIENT_NOT_OPENED)
+    return number, data
+
+
+@staff_route
+async def post_caller_message(request: web.Request, session: Session) -> web.Response:
+    found = await _caller_body(request, session)
+    if isinstance(found, web.Response):
+        return found
+    number, data = found
     token = mint_token(number, role="staff", staff=session.staff,
                        secret=request.app[CONFIG]["secret"], ttl_seconds=TOKEN_TTL)
     return await relay(request, data, session.caller(number), token)
 
 
-def _allowed_client(session: Session, value: Any) -> Optional[str]:
-    """The caller's number if their file was opened in this session (in the sectors)."""
-    number = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-    return number if number in session.callers_allowed else None
-
-
 @staff_route
 async def post_callback(request: web.Request, session: Session) -> web.Response:
-    data = await read_json(request)
-    if isinstance(data, web.Response):
-        return data
-    number = _allowed_client(session, data.get("client"))
-    if number is None:
-        return error(404, wording.CLIENT_NOT_OPENED)
+    found = await _caller_body(request, session)
+    if isinstance(found, web.Response):
+        return found
+    number, data = found
     fields = {name: data.get(name) for name in ("phone", "best_time", "topic")}
     if not all(isinstance(v, str) for v in fields.values()):
         return error(400, wording.CALLBACK_FIELDS)
