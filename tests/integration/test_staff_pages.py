@@ -142,7 +142,7 @@ def test_the_page_starts_on_the_login_form_unless_staff():
     assert not hidden(page, "login-panel") and hidden(page, "desk") and hidden(page, "staff-bar")
 
     sessions = SessionStore()
-    staff = sessions.new()  # before create_app: an empty store is falsy (`sessions or …`)
+    staff = sessions.new()
     staff.staff, staff.sectors = "bureau.nord", ["Nord"]
     client = sessions.new()
     client.client_number = "1006"
