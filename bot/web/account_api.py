@@ -107,7 +107,7 @@ async def get_planning(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
     interventions, requests = await asyncio.to_thread(config["planning"], session.client_number)
     return web.json_response({"interventions": [line_json(i) for i in interventions],
-                              "requests": [request_json(r) for r in requests]})
+                              "requests": [request_json(s.request, s.label) for s in requests]})
 
 
 def line_json(intervention) -> Dict[str, Any]:
@@ -125,9 +125,9 @@ def _payload(intent: str, external_id: str) -> str:
     return f"/{intent}" + json.dumps({"intervention_id": external_id}, ensure_ascii=False)
 
 
-def request_json(status) -> Dict[str, Any]:
-    request = status.request
-    label = status.label[:1].upper() + status.label[1:]
+def request_json(request, label: str) -> Dict[str, Any]:
+    """A request as the pages list it; ``label``: where it stands, in the reader's words."""
+    label = label[:1].upper() + label[1:]
     intervention = (format_datetime(request.intervention_start)
                     if request.intervention_start is not None else "")
     return {"reference": request.reference, "kind": KIND_LABELS_FR[request.kind],

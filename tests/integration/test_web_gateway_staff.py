@@ -7,7 +7,9 @@ from types import SimpleNamespace as Item
 
 from bot.chat.identity import verify_token
 from bot.domain.errors import ServiceError
+from bot.service_layer import services
 from bot.service_layer.demo import DEMO_PASSWORD
+from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 from tests.integration.web_harness import (  # noqa: F401 - fixtures and helpers
     SECRET, FakeRasa, csrf_of, environment, login, post, run, store_url)
@@ -192,7 +194,15 @@ def test_the_staff_routes_on_the_demo_store():
             {"clients": []}  # a Sud client
         assert (await client.get("/api/conseiller/clients/1011")).status == 404
         file = await (await client.get("/api/conseiller/clients/1001")).json()
-        assert file["client"]["name"] and file["interventions"]
+        assert file["client"]["name"] and file["interventions"] and file["requests"] == []
+        late = file["interventions"][-1]
+        made = services.create_cancellation_request(
+            SqlAlchemyUnitOfWork(), client_number="1001", intervention_id=late["id"],
+            reason="personnel", channel="phone", actor="bureau.nord")
+        file = await (await client.get("/api/conseiller/clients/1001")).json()
+        [listed] = file["requests"]
+        assert listed["reference"] == made.request.reference
+        assert listed["kind"] == "Annulation" and listed["status"]
         for line in file["interventions"]:
             assert line["cancel_rule"].startswith("Annulation")
             assert line["change_rule"].startswith("Changement")
