@@ -12,6 +12,7 @@ Demo clients of this module: 1006–1010 (Nord) and 1016–1020 (Sud), used by n
 """
 from __future__ import annotations
 
+import os
 import re
 from datetime import date, timedelta
 
@@ -391,6 +392,17 @@ def test_unanswered_questions_from_real_conversations_labelled_and_exported(
     examples = {m.get("text"): m.get("intent") for m in data.intent_examples}
     found = [t for t in examples if "parking" in t]
     assert found and examples[found[0]] == "nouveau_sujet", examples
+    # and Rasa's own validator accepts it beside our domain (the next training's input)
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    rasa = Path(sys.executable).with_name("rasa")
+    checked = subprocess.run(
+        [str(rasa), "data", "validate", "--data", str(exported), "--domain", "domain.yml"],
+        cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=300,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"})
+    assert checked.returncode == 0, checked.stdout[-2000:] + checked.stderr[-2000:]
 
 
 # --- the layout ---------------------------------------------------------------------------------
