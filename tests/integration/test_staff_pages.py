@@ -19,11 +19,13 @@ from bot.faq.topics import FAQ_TOPICS
 from bot.web import pages, staff_pages
 from bot.web.app import COOKIE, create_app
 from bot.web.sessions import SessionStore
-from tests.integration.test_web_pages import Page
+from tests.integration.test_web_pages import Page, script_names, scripts_of
 
 WEB = Path(pages.__file__).resolve().parent
 TEMPLATE = WEB / "templates" / "conseiller.html"
-SCRIPT = WEB / "static" / "conseiller.js"
+# the page's scripts, in their order: the shared helpers, the panels, start-up and wiring
+SCRIPTS = ["common.js", "staff-answers.js", "staff-caller.js", "staff-questions.js",
+           "conseiller.js"]
 STYLE = WEB / "static" / "conseiller.css"
 
 
@@ -169,7 +171,7 @@ def test_every_control_has_a_name_and_nothing_is_inline():
         if tag == "link" and attrs.get("rel") == "stylesheet":
             assert attrs["href"].startswith("/static/"), attrs
     assert "<style" not in html
-    assert '<script src="/static/conseiller.js" defer></script>' in html
+    assert script_names(html) == SCRIPTS
     assert 'href="/static/chat.css"' in html and 'href="/static/conseiller.css"' in html
 
 
@@ -185,8 +187,8 @@ def test_the_page_has_the_security_headers():
 
 
 def test_the_script_finds_its_elements_and_its_french_sentences_in_the_page():
-    script = SCRIPT.read_text(encoding="utf-8")
     html = fetch("/conseiller")[2]
+    script = scripts_of(html)
     ids = {e[1].get("id") for e in Page(html).elements}
     wanted = set(re.findall(r'byId\("([\w-]+)"\)', script)) | {"amper-texts", "topic-options"}
     assert wanted <= ids, wanted - ids
@@ -214,10 +216,12 @@ def test_the_page_never_inserts_text_as_markup():
     text = TEMPLATE.read_text(encoding="utf-8")
     assert "|safe" not in text.replace(" ", "") and "Markup(" not in text
     assert "autoescape false" not in text
-    code = SCRIPT.read_text(encoding="utf-8")
-    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
-                 "new Function", "setAttribute(\"style\"", ".style.cssText"):
-        assert sink not in code, sink
+    codes = {name: (WEB / "static" / name).read_text(encoding="utf-8") for name in SCRIPTS}
+    for name, code in codes.items():
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
+                     "new Function", "setAttribute(\"style\"", ".style.cssText"):
+            assert sink not in code, (name, sink)
+    code = "\n".join(codes.values())
     assert "textContent" in code and "createTextNode" in code
 
 
@@ -242,7 +246,7 @@ def test_the_text_stays_at_16_px_at_least():
 
 
 def test_the_static_files_are_served():
-    for path, kind in (("/static/conseiller.js", "text/javascript"),
+    for path, kind in (*((f"/static/{name}", "text/javascript") for name in SCRIPTS),
                        ("/static/conseiller.css", "text/css")):
         status, headers, body = fetch(path)
         assert status == 200 and headers["Content-Type"].startswith(kind) and body, path

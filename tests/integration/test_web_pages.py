@@ -67,6 +67,17 @@ def fetch(path, app=None):
     return found["status"], found["headers"], found["text"]
 
 
+def script_names(html):
+    """The scripts a page loads from /static/ with ``defer``, in their order of execution."""
+    return re.findall(r'<script src="/static/([\w.-]+\.js)" defer></script>', html)
+
+
+def scripts_of(html):
+    """The text of every deferred script of the page (common.js and the page's own)."""
+    return "\n".join((WEB / "static" / name).read_text(encoding="utf-8")
+                     for name in script_names(html))
+
+
 class Page(HTMLParser):
     """The elements of a page as (tag, attributes, text inside) — enough to find by label."""
 
@@ -154,9 +165,10 @@ def test_every_control_has_a_name_and_nothing_is_inline():
 
 
 def test_the_script_finds_its_elements_and_its_french_sentences_in_the_page():
-    script = (WEB / "static" / "chat.js").read_text(encoding="utf-8")
     for path in ("/", "/widget"):
         html = fetch(path)[2]
+        assert script_names(html) == ["common.js", "chat.js"]  # the shared helpers first
+        script = scripts_of(html)
         page = Page(html)
         ids = {e[1].get("id") for e in page.elements}
         wanted = set(re.findall(r'byId\("([\w-]+)"\)', script)) | {"amper-texts", "log", "message"}
@@ -230,6 +242,7 @@ def test_widget_js_is_served_as_a_cross_origin_script():
 
 
 @pytest.mark.parametrize("path, kind", [("/static/chat.js", "text/javascript"),
+                                        ("/static/common.js", "text/javascript"),
                                         ("/static/prefs.js", "text/javascript"),
                                         ("/static/chat.css", "text/css"),
                                         ("/static/favicon.svg", "image/svg+xml")])

@@ -1,4 +1,7 @@
-/* The AMPER chat page (/ and /widget), against the JSON API of docs/web-contract.md.
+/* The AMPER chat page (/ and /widget), against the JSON API of docs/web-contract.md: the
+ * conversation with the answers' feedback, the client's login, planning and requests, the text
+ * size, the widget's iframe.  The helpers and the conversation log are in common.js (loaded
+ * first, window.Amper).
  *
  * Everything the API returns is inserted as text (textContent, createElement), never as HTML.
  * The French sentences come from the page (<script type="application/json" id="amper-texts">).
@@ -7,124 +10,41 @@
   "use strict";
 
   var STORAGE_KEY = "amper-large-text";
-  var REQUEST_TIMEOUT_MS = 60000;
 
-  var texts = JSON.parse(document.getElementById("amper-texts").textContent);
-  var state = { csrf: "", client: null, busy: false, pending: null, retry: null, planningRun: 0,
-                planningShown: null };
+  var texts = Amper.texts;
+  var byId = Amper.byId, format = Amper.format, element = Amper.element, button = Amper.button;
+  var api = Amper.api, post = Amper.post, announce = Amper.announce;
+  var state = { client: null, planningRun: 0, planningShown: null };
 
-  function byId(id) { return document.getElementById(id); }
+  var conversation = Amper.conversation({
+    path: "/api/messages",
+    body: function (pending) { return { message: pending.message, id: pending.id }; },
+    decorate: function (item, entry) {
+      if (entry.from === "bot" && entry.id) { item.appendChild(feedback(entry.id, entry.feedback || null)); }
+    },
+    answered: function () { if (state.client !== null) { refreshPlanning(); } }
+  });
+  var log = conversation.log;
+  var messageBox = conversation.messageBox;
+  var send = conversation.send;
 
-  var log = byId("log");
-  var messageBox = byId("message");
+  // --- the session ----------------------------------------------------------------------------
 
-  function format(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (whole, key) {
-      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : whole;
-    });
-  }
-
-  function element(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) { node.className = className; }
-    if (text !== undefined && text !== null) { node.textContent = String(text); }
-    return node;
-  }
-
-  function button(className, text) {
-    var node = element("button", className, text);
-    node.type = "button";
-    return node;
-  }
-
-  function announce(text) {
-    var region = byId("announce");
-    region.textContent = "";
-    window.setTimeout(function () { region.textContent = text; }, 50);
-  }
-
-  function newId() {
-    var bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) {
-      return ("0" + b.toString(16)).slice(-2);
-    }).join("");
-  }
-
-  // --- the API --------------------------------------------------------------------------------
-
-  function api(method, path, body) {
-    var headers = { "Accept": "application/json" };
-    var init = { method: method, headers: headers, credentials: "same-origin", cache: "no-store" };
-    if (method !== "GET") {
-      headers["Content-Type"] = "application/json";
-      headers["X-CSRF-Token"] = state.csrf;
-      init.body = JSON.stringify(body || {});
-    }
-    var controller = window.AbortController ? new AbortController() : null;
-    var timer = null;
-    if (controller) {
-      init.signal = controller.signal;
-      timer = window.setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS);
-    }
-    return window.fetch(path, init).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        if (timer) { window.clearTimeout(timer); }
-        return { ok: response.ok, status: response.status, data: data || {} };
-      });
-    }, function (problem) {
-      if (timer) { window.clearTimeout(timer); }
-      throw problem;
-    });
-  }
-
-  /* A POST; on 403 (session expired, CSRF token stale) the session is read again and the
-     request sent once more, with the same body (the same message id). */
-  function post(path, body) {
-    return api("POST", path, body).then(function (result) {
-      if (result.status !== 403) { return result; }
-      return loadSession(false).then(function () { return api("POST", path, body); });
-    });
-  }
-
+  /* The session read again (``render``: the conversation shown again from its history). */
   function loadSession(render) {
-    return api("GET", "/api/session").then(function (result) {
-      if (!result.ok) { throw new Error("session " + result.status); }
-      state.csrf = result.data.csrf || "";
+    return Amper.readSession().then(function (session) {
       if (render) {
-        while (log.firstChild) { log.removeChild(log.firstChild); }
-        (result.data.history || []).forEach(renderEntry);
+        Amper.empty(log);
+        (session.history || []).forEach(conversation.render);
       }
-      setClient(result.data.client === undefined ? null : result.data.client);
+      setClient(session.client === undefined ? null : session.client);
     });
   }
 
-  // --- the conversation -----------------------------------------------------------------------
+  // a POST answered 403 reads the session again, and with it who is logged in
+  Amper.rereadSession = function () { return loadSession(false); };
 
-  function scrollToEnd() { log.scrollTop = log.scrollHeight; }
-
-  function renderEntry(entry) {
-    var fromBot = entry.from === "bot";
-    var item = element("div", "message " + (fromBot ? "from-bot" : "from-user"));
-    var text = element("p", "message-text");
-    text.appendChild(element("span", "visually-hidden", (fromBot ? texts.assistant : texts.you) + " "));
-    text.appendChild(document.createTextNode(entry.text || ""));
-    item.appendChild(text);
-    var choices = (entry.buttons || []).filter(function (b) { return b && b.payload; });
-    if (fromBot && choices.length) {
-      var row = element("div", "choices");
-      choices.forEach(function (choice) {
-        var node = button("choice sends", choice.title || choice.payload);
-        node.addEventListener("click", function () { send(choice.payload, choice.title); });
-        row.appendChild(node);
-      });
-      item.appendChild(row);
-    }
-    if (fromBot && entry.id) { item.appendChild(feedback(entry.id, entry.feedback || null)); }
-    log.appendChild(item);
-    markBusy(state.busy);
-    scrollToEnd();
-  }
+  // --- the answers' feedback ------------------------------------------------------------------
 
   function feedback(answerId, current) {
     var group = element("div", "feedback");
@@ -166,69 +86,6 @@
     return group;
   }
 
-  function markBusy(busy) {
-    var nodes = document.querySelectorAll(".sends");
-    Array.prototype.forEach.call(nodes, function (node) {
-      if (busy) { node.setAttribute("aria-disabled", "true"); } else { node.removeAttribute("aria-disabled"); }
-    });
-  }
-
-  function setBusy(busy) {
-    state.busy = busy;
-    markBusy(busy);
-    byId("typing").textContent = busy ? texts.typing : "";
-    log.setAttribute("aria-busy", String(busy));
-  }
-
-  function showError(text, retry) {
-    state.retry = retry || null;
-    byId("chat-error").hidden = false;
-    byId("chat-error-text").textContent = text;
-    byId("retry").hidden = !retry;
-  }
-
-  function hideError() {
-    state.retry = null;
-    byId("chat-error").hidden = true;
-    byId("chat-error-text").textContent = "";
-  }
-
-  /* Shows the message at once, then sends it; false (nothing done) while one is in flight. */
-  function send(message, label) {
-    if (state.busy) { return false; }
-    var pending = { message: message, id: newId(), label: label || null };
-    renderEntry({ from: "user", text: label || message });
-    deliver(pending);
-    return true;
-  }
-
-  function deliver(pending) {
-    if (state.busy) { return; }
-    state.pending = pending;
-    hideError();
-    setBusy(true);
-    var body = { message: pending.message, id: pending.id };
-    if (pending.label) { body.label = pending.label; }
-    post("/api/messages", body).then(function (result) {
-      setBusy(false);
-      if (result.ok) {
-        state.pending = null;
-        (result.data.messages || []).forEach(function (reply) {
-          renderEntry({ from: "bot", id: reply.id, text: reply.text, buttons: reply.buttons });
-        });
-        if (state.client !== null) { refreshPlanning(); }
-        return;
-      }
-      var again = result.status >= 500 || result.status === 429;
-      if (!again) { state.pending = null; }
-      showError(result.data.error || texts.unavailable,
-                again ? function () { deliver(pending); } : null);
-    }, function () {
-      setBusy(false);
-      showError(texts.network, function () { deliver(pending); });
-    });
-  }
-
   // --- the account: login, planning, requests -------------------------------------------------
 
   function setClient(client) {
@@ -239,22 +96,12 @@
     if (client === null) {
       state.planningRun += 1;  // an answer still on its way is for the previous client
       state.planningShown = null;
-      emptyList("planning-list");
-      emptyList("requests-list");
+      Amper.empty(byId("planning-list"));
+      Amper.empty(byId("requests-list"));
       return;
     }
     byId("who").textContent = format(texts.account, { client: client });
     if (before !== client) { refreshPlanning(); }
-  }
-
-  function emptyList(id) {
-    var list = byId(id);
-    while (list.firstChild) { list.removeChild(list.firstChild); }
-  }
-
-  function note(id, text) {
-    byId(id).hidden = !text;
-    byId(id).textContent = text || "";
   }
 
   function refreshPlanning() {
@@ -267,18 +114,18 @@
       if (seen === state.planningShown) { return; }  // unchanged: the focus stays where it is
       state.planningShown = seen;
       showPlanning(result.data.interventions || []);
-      showRequests(result.data.requests || []);
+      Amper.showRequests("requests-list", "requests-note", result.data.requests || []);
     }).catch(function () {
       if (run !== state.planningRun) { return; }
       state.planningShown = null;
-      note("planning-note", texts.planningFailed);
+      Amper.note("planning-note", texts.planningFailed);
     });
   }
 
   function showPlanning(lines) {
-    emptyList("planning-list");
-    note("planning-note", lines.length ? "" : texts.noInterventions);
     var list = byId("planning-list");
+    Amper.empty(list);
+    Amper.note("planning-note", lines.length ? "" : texts.noInterventions);
     lines.forEach(function (line) {
       var item = element("li", "visit");
       var when = element("p", "visit-when");
@@ -302,23 +149,7 @@
       item.appendChild(actions);
       list.appendChild(item);
     });
-    markBusy(state.busy);
-  }
-
-  function showRequests(requests) {
-    emptyList("requests-list");
-    note("requests-note", requests.length ? "" : texts.noRequests);
-    var list = byId("requests-list");
-    requests.forEach(function (request) {
-      var item = element("li", "request");
-      var title = element("p", "request-title");
-      title.appendChild(element("strong", null, request.kind));
-      if (request.intervention) { title.appendChild(document.createTextNode(" – " + request.intervention)); }
-      item.appendChild(title);
-      item.appendChild(element("p", null, format(texts.status, { status: request.status })));
-      item.appendChild(element("p", "request-reference", format(texts.reference, { reference: request.reference })));
-      list.appendChild(item);
-    });
+    conversation.markBusy();
   }
 
   function onLogin(event) {
@@ -338,7 +169,7 @@
           return null;
         }
         password.value = "";
-        state.csrf = result.data.csrf || state.csrf;
+        Amper.session.csrf = result.data.csrf || Amper.session.csrf;
         if (result.data.staff && window.top === window.self) {
           window.location.assign("/conseiller");  // a staff account: the staff's screen
           return null;
@@ -358,7 +189,7 @@
   function onLogout() {
     post("/api/logout", {}).then(function (result) {
       if (!result.ok) { throw new Error("logout " + result.status); }
-      state.csrf = result.data.csrf || state.csrf;
+      Amper.session.csrf = result.data.csrf || Amper.session.csrf;
       return loadSession(true);
     }).then(function () {
       byId("account-heading").focus();
@@ -381,26 +212,11 @@
     show();
   }
 
-  function setupComposer() {
-    byId("composer").addEventListener("submit", function (event) {
-      event.preventDefault();
-      var text = messageBox.value.trim();
-      if (!text) { messageBox.focus(); return; }
-      if (send(text)) { messageBox.value = ""; }
-    });
-    messageBox.addEventListener("keydown", function (event) {
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-        event.preventDefault();
-        byId("composer").requestSubmit ? byId("composer").requestSubmit() : byId("send").click();
-      }
-    });
+  function setupQuickActions() {
     Array.prototype.forEach.call(document.querySelectorAll(".quick-action"), function (node) {
       node.addEventListener("click", function () {
         if (send(node.getAttribute("data-message"))) { messageBox.focus(); }
       });
-    });
-    byId("retry").addEventListener("click", function () {
-      if (state.retry && !state.busy) { state.retry(); }
     });
   }
 
@@ -417,13 +233,14 @@
   }
 
   function start() {
-    loadSession(true).then(hideError, function () {
-      showError(texts.startFailed, start);
+    loadSession(true).then(conversation.hideError, function () {
+      conversation.showError(texts.startFailed, start);
     });
   }
 
   setupTextSize();
-  setupComposer();
+  conversation.setupComposer();
+  setupQuickActions();
   setupFrame();
   byId("login-form").addEventListener("submit", onLogin);
   byId("logout").addEventListener("click", onLogout);
