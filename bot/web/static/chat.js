@@ -9,6 +9,8 @@
 (function () {
   "use strict";
 
+  var Amper = window.Amper;  // common.js, loaded first
+
   var STORAGE_KEY = "amper-large-text";
 
   var texts = Amper.texts;

@@ -12,6 +12,8 @@
 (function () {
   "use strict";
 
+  var Amper = window.Amper;  // common.js, loaded first
+
   var texts = Amper.texts;
   var byId = Amper.byId, format = Amper.format, announce = Amper.announce;
   var api = Amper.api, post = Amper.post, readSession = Amper.readSession;

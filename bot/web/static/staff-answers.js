@@ -6,6 +6,8 @@
 (function () {
   "use strict";
 
+  var Amper = window.Amper;  // common.js, loaded first
+
   var DEBOUNCE_MS = 250;
   var ANSWER_MIN_CHARS = 3;
   var COPIED_MS = 4000;

@@ -7,6 +7,8 @@
 (function () {
   "use strict";
 
+  var Amper = window.Amper;  // common.js, loaded first
+
   var DEBOUNCE_MS = 250;
   var CLIENT_MIN_CHARS = 2;
 

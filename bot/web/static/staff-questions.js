@@ -7,6 +7,8 @@
 (function () {
   "use strict";
 
+  var Amper = window.Amper;  // common.js, loaded first
+
   var texts = Amper.texts;
   var byId = Amper.byId, format = Amper.format, element = Amper.element, button = Amper.button;
   var empty = Amper.empty, note = Amper.note, uniqueId = Amper.uniqueId;
