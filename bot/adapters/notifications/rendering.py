@@ -139,23 +139,12 @@ def render_email(payload: Mapping[str, Any]) -> Tuple[str, str]:
         return email_subject(payload), _callback_body(payload)
     p = payload
     kind = p.get("kind")
-    created = _parse_dt(p.get("created_at"))
-    channel = p.get("channel")
     lines = [
         "Bonjour,",
         "",
         "Une demande vient d'être enregistrée par l'assistant AMPER. Merci de la traiter.",
         "",
-        f"Référence : {clean(p.get('reference'))}",
-        f"Type : {KIND_LABELS_FR.get(kind, clean(kind))}",
-        f"Enregistrée le : {format_datetime(created, with_year=True) if created else 'inconnu'}",
-        f"Canal : {_channel_words(channel)}",
-        f"Auteur : {clean(p.get('actor'))}",
-        "",
-        "CLIENT",
-        f"  Nom : {clean(p.get('client_name'))}",
-        f"  Numéro client : {clean(p.get('client_id'))}",
-        f"  Secteur : {clean(p.get('sector'))}",
+        *_record_and_client(p, KIND_LABELS_FR.get(kind, clean(kind))),
         "",
         "INTERVENTION CONCERNÉE",
         f"  Identifiant : {clean(p.get('intervention_id'))}",
@@ -204,17 +193,13 @@ def render_email(payload: Mapping[str, Any]) -> Tuple[str, str]:
     return email_subject(p), "\n".join(lines) + "\n"
 
 
-def _callback_body(p: Mapping[str, Any]) -> str:
-    """The e-mail of a callback request: who to call, on which number, when, about what."""
+def _record_and_client(p: Mapping[str, Any], kind_label: str) -> List[str]:
+    """The lines every office e-mail starts with: what was recorded, when, how, by whom, and
+    for which client."""
     created = _parse_dt(p.get("created_at"))
-    lines = [
-        "Bonjour,",
-        "",
-        "Un client demande à être rappelé. La demande a été prise au téléphone avec "
-        "l'assistant AMPER. Merci de le rappeler.",
-        "",
+    return [
         f"Référence : {clean(p.get('reference'))}",
-        f"Type : {CALLBACK_LABEL}",
+        f"Type : {kind_label}",
         f"Enregistrée le : {format_datetime(created, with_year=True) if created else 'inconnu'}",
         f"Canal : {_channel_words(p.get('channel'))}",
         f"Auteur : {clean(p.get('actor'))}",
@@ -223,6 +208,18 @@ def _callback_body(p: Mapping[str, Any]) -> str:
         f"  Nom : {clean(p.get('client_name'))}",
         f"  Numéro client : {clean(p.get('client_id'))}",
         f"  Secteur : {clean(p.get('sector'))}",
+    ]
+
+
+def _callback_body(p: Mapping[str, Any]) -> str:
+    """The e-mail of a callback request: who to call, on which number, when, about what."""
+    lines = [
+        "Bonjour,",
+        "",
+        "Un client demande à être rappelé. La demande a été prise au téléphone avec "
+        "l'assistant AMPER. Merci de le rappeler.",
+        "",
+        *_record_and_client(p, CALLBACK_LABEL),
         "",
         "RAPPEL",
         f"  Numéro à rappeler : {clean(p.get('phone'))}",
