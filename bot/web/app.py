@@ -104,7 +104,7 @@ def create_app(web_settings: Optional[app_settings.WebSettings], rasa_url: str, 
 
     ``ports`` replace what the gateway asks the booking store (tests): any name of
     :data:`bot.web.store_ports.DEFAULTS`."""
-    from bot.web import link, pages, staff_pages
+    from bot.web import link, office_api, office_pages, pages, staff_pages
 
     secret = app_settings.secret() if secret is None else secret
     if not secret:
@@ -132,4 +132,6 @@ def create_app(web_settings: Optional[app_settings.WebSettings], rasa_url: str, 
     staff_answers.add_routes(app)
     pages.setup_pages(app)
     staff_pages.setup_staff_pages(app)
+    office_pages.setup_office_pages(app)
+    office_api.add_routes(app)
     return app

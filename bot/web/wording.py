@@ -43,3 +43,12 @@ def unavailable(contact: ContactSettings) -> str:
 
 def callback_recorded(reference: str) -> str:
     return f"Demande de rappel {reference} enregistrée : elle est transmise au bureau de secteur."
+
+
+# --- the sector office's API (/api/bureau/…, docs/office-contract.md) ----------------------
+OFFICE_LOGIN = "Connectez-vous avec un compte de bureau de secteur."
+OFFICE_ONLY = "Réservé aux bureaux de secteur."
+OFFICE_NOT_FOUND = "Demande introuvable dans vos secteurs."
+
+
+# --- the sector office's page (/bureau) -------------------------------------------------------
