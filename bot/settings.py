@@ -185,6 +185,7 @@ class WebSettings:
     trusted_proxies: Tuple[str, ...]  # AMPER_WEB_TRUSTED_PROXIES: proxies whose X-Forwarded-For counts
     link_secret: str         # AMPER_WEB_LINK_SECRET: signs the /connexion links (empty: refused)
     demo_port: int           # AMPER_WEB_DEMO_PORT: the demo host page embedding the widget
+    inbox_poll: float = 2.0  # AMPER_WEB_INBOX_POLL: seconds between two looks for the live list
 
 
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:]+\](:[0-9]{1,5})?$")
@@ -215,7 +216,9 @@ def web(env: Optional[Env] = None) -> WebSettings:
     return WebSettings(host=text(env, "AMPER_WEB_HOST", "127.0.0.1"),
                        port=port(env, "AMPER_WEB_PORT", 8000),
                        embed_origins=origins, trusted_proxies=proxies, link_secret=link_secret,
-                       demo_port=port(env, "AMPER_WEB_DEMO_PORT", 8001))
+                       demo_port=port(env, "AMPER_WEB_DEMO_PORT", 8001),
+                       inbox_poll=number(env, "AMPER_WEB_INBOX_POLL", 2.0, minimum=0.05,
+                                         maximum=300))
 
 
 #: The sections checked at start; the outbox's own sections add themselves (dispatch).
