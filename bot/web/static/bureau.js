@@ -1,0 +1,173 @@
+/* The sector office's inbox (/bureau), against docs/office-contract.md: start-up, the
+ * office's login and logout, and the wiring of the parts, each in its own script loaded
+ * before this one (after common.js, window.Amper): bureau-list.js (filters, table, title),
+ * bureau-detail.js (one request, its decisions), bureau-live.js (the server's events),
+ * bureau-summary.js (the month's summary).
+ *
+ * Only office accounts (`"office": true` in the session) get the inbox; a phone-line staff
+ * or a client login is told, in French, that this page is for the sector offices.  A request
+ * given by the address (/bureau/demande/AMP-…, the page's JSON `amper-data`) is opened once
+ * logged in.  Everything the API returns is inserted as text, never as markup.
+ */
+(function () {
+  "use strict";
+
+  var Amper = window.Amper;  // common.js, loaded first
+
+  var texts = Amper.texts;
+  var byId = Amper.byId, format = Amper.format, announce = Amper.announce;
+  var post = Amper.post, readSession = Amper.readSession;
+  var office = Amper.office;  // bureau-list.js
+  var state = office.state;
+  var page = { login: null, wanted: null };
+
+  try {
+    page.wanted = (JSON.parse(byId("amper-data").textContent) || {}).reference || null;
+  } catch (ignored) {
+    page.wanted = null;
+  }
+
+  /* An office route answered 401: the office session is over; back to the login form. */
+  office.loggedOut = function (result) {
+    if (result.status !== 401) { return false; }
+    setOffice(null, []);
+    showLoginError(result.data.error || texts.loginAgain);
+    return true;
+  };
+
+  // --- login, logout --------------------------------------------------------------------------
+
+  function sectorsList(sectors) {
+    if (sectors.length < 2) { return sectors.join(""); }
+    return sectors.slice(0, -1).join(", ") + texts.and + sectors[sectors.length - 1];
+  }
+
+  function setOffice(login, sectors) {
+    var before = page.login;
+    page.login = login || null;
+    state.sectors = sectors || [];
+    var on = page.login !== null;
+    byId("login-panel").hidden = on;
+    byId("inbox").hidden = !on;
+    byId("staff-bar").hidden = !on;
+    if (!on) {
+      byId("who").textContent = "";
+      byId("page-heading").textContent = texts.headingOut;
+      resetInbox();
+      return;
+    }
+    byId("page-heading").textContent = format(texts.heading, { sectors: sectorsList(state.sectors) });
+    byId("who").textContent = format(texts.who, {
+      login: page.login,
+      sectors: format(state.sectors.length > 1 ? texts.sectorMany : texts.sectorOne,
+                      { list: state.sectors.join(", ") }) });
+    if (before !== page.login) {
+      resetInbox();
+      office.list.load().then(openWanted);
+      office.live.start();
+    }
+  }
+
+  /* The request of the address, once (a later login does not open it again). */
+  function openWanted() {
+    var reference = page.wanted;
+    page.wanted = null;
+    if (reference) { office.detail.open(reference, { focus: true }); }
+  }
+
+  function resetInbox() {
+    office.live.stop();
+    office.list.reset();
+    office.detail.reset();
+    office.summary.reset();
+  }
+
+  function showLoginError(text) {
+    var error = byId("login-error");
+    error.textContent = text || "";
+    error.hidden = !text;
+  }
+
+  /* Why this account may not use the page (a phone-line staff member, a client…). */
+  function refusal(data) {
+    if (data.staff) { return texts.staffHere; }
+    if (data.client !== null && data.client !== undefined) { return texts.clientHere; }
+    return texts.officeOnly;
+  }
+
+  /* A login that is not an office's: its session is closed, the reason shown. */
+  function refuse(data) {
+    var sentence = refusal(data);
+    return post("/api/logout", {}).then(function (result) {
+      if (result.ok) { Amper.session.csrf = result.data.csrf || Amper.session.csrf; }
+      return sentence;
+    }, function () { return sentence; });
+  }
+
+  function onLogin(event) {
+    event.preventDefault();
+    var submit = byId("login-submit");
+    if (submit.getAttribute("aria-disabled") === "true") { return; }
+    var password = byId("password");
+    showLoginError("");
+    submit.setAttribute("aria-disabled", "true");
+    post("/api/login", { login: byId("login").value.trim(), password: password.value })
+      .then(function (result) {
+        password.value = "";
+        if (!result.ok) {
+          showLoginError(result.data.error || texts.loginFailed);
+          return null;
+        }
+        Amper.session.csrf = result.data.csrf || Amper.session.csrf;
+        if (!result.data.office) {
+          return refuse(result.data).then(showLoginError);
+        }
+        return readSession().then(function (session) {
+          if (!session.office) { showLoginError(refusal(session)); return; }
+          setOffice(session.staff, session.sectors);
+          byId("who").focus();
+          announce(texts.loggedIn);
+        });
+      })
+      .catch(function () { showLoginError(texts.loginFailed); })
+      .then(function () { submit.removeAttribute("aria-disabled"); });
+  }
+
+  function onLogout() {
+    post("/api/logout", {}).then(function (result) {
+      if (!result.ok) { throw new Error("logout " + result.status); }
+      Amper.session.csrf = result.data.csrf || Amper.session.csrf;
+      setOffice(null, []);
+      showLoginError("");
+      byId("login-heading").focus();
+      announce(texts.loggedOut);
+    }).catch(function () { announce(texts.loginFailed); });
+  }
+
+  // --- start -----------------------------------------------------------------------------------
+
+  function start() {
+    byId("start-error").hidden = true;
+    readSession().then(function (session) {
+      if (session.office && session.staff) {
+        setOffice(session.staff, session.sectors || []);
+        return;
+      }
+      setOffice(null, []);
+      if (session.staff || (session.client !== null && session.client !== undefined)) {
+        showLoginError(refusal(session));  // logged in elsewhere: told, not logged out
+      }
+    }, function () {
+      byId("start-error-text").textContent = texts.startFailed;
+      byId("start-error").hidden = false;
+    });
+  }
+
+  byId("login-form").addEventListener("submit", onLogin);
+  byId("logout").addEventListener("click", onLogout);
+  byId("start-retry").addEventListener("click", start);
+  office.list.setup();
+  office.detail.setup();
+  office.summary.setup();
+  start();
+})();
