@@ -61,6 +61,9 @@ from tests.fakes_staff import (
 #: A read-only outbox row, with the attributes of the SQL one.
 OutboxRow = make_dataclass("OutboxRow", OUTBOX_ROW_FIELDS, frozen=True)
 OPEN = {s.value for s in OPEN_STATUSES}
+#: the request's columns set by the sector office's decisions (issue 22)
+DECISION_FIELDS = ("version", "outcome", "refusal_reason", "decision_note", "decided_by",
+                   "decided_at", "client_told_at")
 SENDING, PENDING = OutboxStatus.SENDING.value, OutboxStatus.PENDING.value
 
 
@@ -217,7 +220,8 @@ class FakeRepository(AbstractRepository):
             reason=ReasonCategory(reason) if reason else None,
             new_start=row.get("new_start_at"), new_end=row.get("new_end_at"),
             status=RequestStatus(row["status"]), created_at=row["created_at"],
-            updated_at=row["updated_at"], history=tuple(history))
+            updated_at=row["updated_at"], history=tuple(history),
+            **{f: row.get(f, 0 if f == "version" else None) for f in DECISION_FIELDS})
 
     def _find(self, **where) -> Optional[dict]:
         return next((r for r in self.requests.values()
@@ -285,9 +289,10 @@ class FakeRepository(AbstractRepository):
 
     def add_history(self, request_id: int, at: datetime, actor: str,
                     from_status: Optional[RequestStatus], to_status: RequestStatus,
-                    note: Optional[str] = None) -> None:
+                    note: Optional[str] = None, decision: Optional[str] = None) -> None:
         self.request_history.append((request_id, RequestHistoryEntry(
-            at=_at(at), actor=actor, from_status=from_status, to_status=to_status, note=note)))
+            at=_at(at), actor=actor, from_status=from_status, to_status=to_status, note=note,
+            decision=decision)))
 
     def intervention_row_id(self, request_id: int) -> int:
         return self.requests[request_id]["intervention_id"]
@@ -500,6 +505,12 @@ class FakeUnitOfWork(AbstractUnitOfWork):
     @property
     def staff(self) -> Optional[FakeStaffRepository]:
         return FakeStaffRepository(self.repo) if self.repo is not None else None
+
+    @property
+    def office(self):
+        from tests.fakes_office import FakeOfficeRepository
+
+        return FakeOfficeRepository(self.repo) if self.repo is not None else None
 
     @property
     def unanswered(self) -> Optional[FakeUnansweredRepository]:

@@ -115,15 +115,40 @@ def alembic_config(url: Optional[str] = None) -> Config:
 
 def upgrade(url: Optional[str] = None, revision: str = "head") -> None:
     """Bring the database at ``url`` to ``revision`` (the launcher calls this at start)."""
+    _migrate(url, command.upgrade, revision)
+
+
+def downgrade(url: Optional[str], revision: str) -> None:
+    """Take the database at ``url`` back to ``revision`` (tests, a rollback by hand)."""
+    _migrate(url, command.downgrade, revision)
+
+
+def _migrate(url: Optional[str], step, revision: str) -> None:
     url = url or database_url()
     engine = get_engine(url)
     cfg = alembic_config(url)
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # Two processes starting at once must not both run the migrations.
-            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727001)")
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        raw = connection.connection.dbapi_connection
+        if sqlite:
+            # SQLite rebuilds a table to change a CHECK (batch mode): with the foreign keys
+            # on, dropping a referenced table fails.  They are switched off outside the
+            # transaction (the only place SQLite allows it), checked before the commit, and
+            # switched on again (https://www.sqlite.org/lang_altertable.html, "otheralter").
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                if not sqlite:
+                    # Two processes starting at once must not both run the migrations.
+                    connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727001)")
+                cfg.attributes["connection"] = connection
+                step(cfg, revision)
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise RuntimeError("migration refusée : des références ne tiennent plus "
+                                       "(PRAGMA foreign_key_check).")
+        finally:
+            if sqlite:
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 def current_revision(url: Optional[str] = None) -> Optional[str]:

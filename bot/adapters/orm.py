@@ -18,8 +18,8 @@ from sqlalchemy.types import TypeDecorator
 
 from bot.domain.clock import PARIS
 from bot.domain.model import (
-    Channel, InterventionStatus, OutboxChannel, OutboxStatus, ReasonCategory, RequestKind,
-    RequestStatus, Role,
+    Channel, InterventionStatus, OutboxChannel, OutboxStatus, Outcome, ReasonCategory,
+    RefusalReason, RequestKind, RequestStatus, Role,
 )
 from bot.domain.staff import CallbackTopic, UnansweredKind
 
@@ -133,12 +133,23 @@ requests = Table(
     Column("status", String(20), nullable=False),
     Column("idempotency_key", String(200), unique=True),
     Column("created_at", UTCDateTime(), nullable=False),
-    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False, index=True),
+    # the sector office's decision (issue 22, bot/domain/decisions.py)
+    Column("version", Integer, nullable=False, server_default="0"),
+    Column("outcome", String(20)),
+    Column("refusal_reason", String(20)),
+    Column("decision_note", String(200)),
+    Column("decided_by", String(100)),
+    Column("decided_at", UTCDateTime()),
+    Column("client_told_at", UTCDateTime()),
     CheckConstraint(_in("kind", RequestKind), name="kind"),
     CheckConstraint(_in("channel", Channel), name="channel"),
     CheckConstraint(_in("status", RequestStatus), name="status"),
     CheckConstraint("reason_category IS NULL OR " + _in("reason_category", ReasonCategory),
                     name="reason_category"),
+    CheckConstraint("outcome IS NULL OR " + _in("outcome", Outcome), name="outcome"),
+    CheckConstraint("refusal_reason IS NULL OR " + _in("refusal_reason", RefusalReason),
+                    name="refusal_reason"),
     # At most one OPEN request per intervention and kind, enforced by the database.
     Index("uq_requests_open_per_intervention_kind", "intervention_id", "kind", unique=True,
           sqlite_where=OPEN_REQUEST_WHERE, postgresql_where=OPEN_REQUEST_WHERE),
@@ -154,6 +165,7 @@ request_history = Table(
     Column("from_status", String(20)),
     Column("to_status", String(20), nullable=False),
     Column("note", String(500)),
+    Column("decision", String(20)),   # the office's decision that made this row (issue 22)
 )
 
 accounts = Table(

@@ -165,6 +165,9 @@ class SqlAlchemyRepository(OutboxQueries, PrivacyQueries, AbstractRepository):
             new_start=row.new_start_at, new_end=row.new_end_at,
             status=RequestStatus(row.status), created_at=row.created_at,
             updated_at=row.updated_at, history=tuple(history),
+            version=row.version, outcome=row.outcome, refusal_reason=row.refusal_reason,
+            decision_note=row.decision_note, decided_by=row.decided_by,
+            decided_at=row.decided_at, client_told_at=row.client_told_at,
         )
 
     def get_request(self, reference: str, with_history: bool = True) -> Optional[Request]:
@@ -180,7 +183,8 @@ class SqlAlchemyRepository(OutboxQueries, PrivacyQueries, AbstractRepository):
             .order_by(request_history.c.id)).all()
         return [RequestHistoryEntry(at=r.at, actor=r.actor,
                                     from_status=RequestStatus(r.from_status) if r.from_status else None,
-                                    to_status=RequestStatus(r.to_status), note=r.note) for r in rows]
+                                    to_status=RequestStatus(r.to_status), note=r.note,
+                                    decision=r.decision) for r in rows]
 
     def find_open_request(self, intervention_id: int, kind: RequestKind) -> Optional[Request]:
         row = self.session.execute(self._request_select().where(
@@ -238,11 +242,11 @@ class SqlAlchemyRepository(OutboxQueries, PrivacyQueries, AbstractRepository):
 
     def add_history(self, request_id: int, at: datetime, actor: str,
                     from_status: Optional[RequestStatus], to_status: RequestStatus,
-                    note: Optional[str] = None) -> None:
+                    note: Optional[str] = None, decision: Optional[str] = None) -> None:
         self.session.execute(request_history.insert().values(
             request_id=request_id, at=at, actor=actor,
             from_status=from_status.value if from_status else None,
-            to_status=to_status.value, note=note))
+            to_status=to_status.value, note=note, decision=decision))
 
     def intervention_row_id(self, request_id: int) -> int:
         return self.session.execute(select(requests.c.intervention_id)

@@ -113,3 +113,15 @@ class Conflict(ServiceError):
     the services look again at what is stored and answer from that."""
 
     code = "conflict"
+
+
+class DecisionConflict(ServiceError):
+    """The request changed since the office looked at it (another member, the office's own
+    system): the decision was not applied.  ``item`` is the request as it is now (set by the
+    service for the page)."""
+
+    code = "decision_conflict"
+
+    def __init__(self, message: str, item=None):
+        super().__init__(message)
+        self.item = item

@@ -20,7 +20,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.domain.clock import PARIS
-from bot.domain.model import Channel, OutboxStatus, ReasonCategory, RequestKind, RequestStatus
+from bot.domain.model import (
+    Channel, OfficeDecision, OutboxStatus, Outcome, ReasonCategory, RefusalReason, RequestKind,
+    RequestStatus,
+)
 from bot.domain.staff import CallbackTopic, UnansweredKind
 
 
@@ -44,6 +47,34 @@ STATUS_LABELS_FR = {
     RequestStatus.ACKNOWLEDGED: "prise en compte par le bureau de secteur",
     RequestStatus.DONE: "traitée",
     RequestStatus.REFUSED: "refusée",
+}
+
+#: The sector office's decisions (issue 22): the page's buttons, the history's words.
+DECISION_LABELS_FR = {
+    OfficeDecision.ACKNOWLEDGE: "Prendre en compte",
+    OfficeDecision.ACCEPT: "Accepter",
+    OfficeDecision.REFUSE: "Refuser",
+    OfficeDecision.GRANT_EXEMPTION: "Exemption accordée",
+}
+DECISION_DONE_FR = {
+    OfficeDecision.ACKNOWLEDGE: "prise en compte",
+    OfficeDecision.ACCEPT: "acceptée",
+    OfficeDecision.REFUSE: "refusée",
+    OfficeDecision.GRANT_EXEMPTION: "exemption accordée (justificatif médical reçu)",
+}
+#: What the client reads about the office's outcome (« Votre demande … a été … »).
+OUTCOME_LABELS_FR = {
+    Outcome.ACCEPTED: "acceptée par le bureau de secteur",
+    Outcome.REFUSED: "refusée par le bureau de secteur",
+    Outcome.EXEMPTION_GRANTED: ("acceptée par le bureau de secteur, sans facturation "
+                                "(justificatif médical reçu)"),
+}
+REFUSAL_LABELS_FR = {
+    RefusalReason.SLOT_UNAVAILABLE: "aucun intervenant disponible sur ce créneau",
+    RefusalReason.TOO_LATE: "délai de prévenance dépassé",
+    RefusalReason.ALREADY_DONE: "intervention déjà réalisée",
+    RefusalReason.DUPLICATE: "demande en double",
+    RefusalReason.OTHER: "autre motif",
 }
 
 REASON_LABELS_FR = {

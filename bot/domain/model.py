@@ -59,6 +59,29 @@ TRANSITIONS = {
     RequestStatus.REFUSED: (),
 }
 
+# --- the sector office's decisions (issue 22; rules in bot/domain/decisions.py) ---------
+
+class OfficeDecision(_StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    ACCEPT = "accept"
+    REFUSE = "refuse"
+    GRANT_EXEMPTION = "grant_exemption"   # the medical certificate arrived (never the assistant)
+
+
+class Outcome(_StrEnum):
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    EXEMPTION_GRANTED = "exemption_granted"
+
+
+class RefusalReason(_StrEnum):
+    SLOT_UNAVAILABLE = "slot_unavailable"
+    TOO_LATE = "too_late"
+    ALREADY_DONE = "already_done"
+    DUPLICATE = "duplicate"
+    OTHER = "other"
+
+
 class Channel(_StrEnum):
     WEB = "web"      # the client, through the website chat
     PHONE = "phone"  # a staff member, acting for the client on the phone
@@ -71,12 +94,14 @@ class InterventionStatus(_StrEnum):
 
 class Role(_StrEnum):
     CLIENT = "client"
-    STAFF = "staff"
+    STAFF = "staff"     # phone-line staff (/conseiller)
+    OFFICE = "office"   # a sector office, « binôme de secteur » (/bureau and /conseiller)
 
 
 class OutboxChannel(_StrEnum):
-    EMAIL = "email"
-    WEBHOOK = "webhook"
+    EMAIL = "email"                # to the sector office
+    WEBHOOK = "webhook"            # to the sector office's system
+    CLIENT_EMAIL = "client_email"  # the office's decision, to the client (issue 22)
 
 
 class OutboxStatus(_StrEnum):
@@ -129,6 +154,7 @@ class RequestHistoryEntry:
     from_status: Optional[RequestStatus]
     to_status: RequestStatus
     note: Optional[str] = None
+    decision: Optional[str] = None   # bot.domain.decisions.Decision value, when one was made
 
 
 @dataclass(frozen=True)
@@ -158,6 +184,14 @@ class Request:
     service: Optional[str] = None
     history: Tuple[RequestHistoryEntry, ...] = field(default_factory=tuple)
     id: Optional[int] = None
+    # the sector office's decision (issue 22, bot/domain/decisions.py)
+    version: int = 0                          # bumped by every decision (optimistic lock)
+    outcome: Optional[str] = None             # decisions.Outcome value
+    refusal_reason: Optional[str] = None      # decisions.RefusalReason value
+    decision_note: Optional[str] = None       # the office's short note, shown to the client
+    decided_by: Optional[str] = None
+    decided_at: Optional[datetime] = None
+    client_told_at: Optional[datetime] = None  # when the chat told the client the outcome
 
     @property
     def is_open(self) -> bool:

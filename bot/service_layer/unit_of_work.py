@@ -2,7 +2,7 @@
 
     uow = SqlAlchemyUnitOfWork()          # cheap; the engine is shared per URL
     with uow:
-        ... uow.repo ... uow.feedback ... uow.staff ... uow.unanswered ... uow.callbacks ...
+        ... uow.repo, uow.feedback, uow.staff, uow.unanswered, uow.callbacks, uow.office ...
         uow.commit()                       # otherwise everything is rolled back
 
 Leaving the block without commit, or on any exception, rolls back.  Connection failures
@@ -30,6 +30,8 @@ from bot.adapters.repository import SqlAlchemyRepository
 from bot.adapters.staff_ports import (
     AbstractCallbackRepository, AbstractStaffRepository, AbstractUnansweredRepository,
 )
+from bot.adapters.office_ports import AbstractOfficeRepository
+from bot.adapters.office_repository import SqlAlchemyOfficeRepository
 from bot.adapters.staff_repository import SqlAlchemyCallbackRepository, SqlAlchemyStaffRepository
 from bot.adapters.unanswered_repository import SqlAlchemyUnansweredRepository
 from bot.domain.errors import Conflict, StoreUnavailable
@@ -51,6 +53,7 @@ class AbstractUnitOfWork(abc.ABC):
     staff: Optional[AbstractStaffRepository] = None
     unanswered: Optional[AbstractUnansweredRepository] = None
     callbacks: Optional[AbstractCallbackRepository] = None
+    office: Optional[AbstractOfficeRepository] = None
 
     def __enter__(self) -> "AbstractUnitOfWork":
         return self
@@ -78,6 +81,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.staff: Optional[SqlAlchemyStaffRepository] = None
         self.unanswered: Optional[SqlAlchemyUnansweredRepository] = None
         self.callbacks: Optional[SqlAlchemyCallbackRepository] = None
+        self.office: Optional[SqlAlchemyOfficeRepository] = None
 
     @property
     def session_factory(self) -> Callable[[], Session]:
@@ -98,6 +102,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.staff = SqlAlchemyStaffRepository(self.session)
         self.unanswered = SqlAlchemyUnansweredRepository(self.session)
         self.callbacks = SqlAlchemyCallbackRepository(self.session)
+        self.office = SqlAlchemyOfficeRepository(self.session, self.repo)
         return self
 
     def __exit__(self, exc_type, exc, tb):

@@ -32,7 +32,7 @@ async def post_login(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
     account = await asyncio.to_thread(config["authenticate"], login, password)
     client = account is not None and account.role == Role.CLIENT and account.client_number
-    staff = account is not None and account.role == Role.STAFF
+    staff = account is not None and account.role in (Role.STAFF, Role.OFFICE)
     if not (client or staff):
         limiter.fail(*keys)
         return error(401, wording.BAD_CREDENTIALS)
@@ -41,11 +41,13 @@ async def post_login(request: web.Request) -> web.Response:
         sectors = await asyncio.to_thread(config["staff_sectors"], account.login)
         session = _rotated(request)
         session.staff, session.sectors = account.login, list(sectors)
+        session.office = account.role == Role.OFFICE
     else:
         session = _log_in(request, account.client_number, account.login)
     return web.json_response({"csrf": session.csrf,
                               "client": client_number_json(session.client_number),
-                              "staff": session.staff, "sectors": session.sectors})
+                              "staff": session.staff, "sectors": session.sectors,
+                              "office": session.office})
 
 
 def _rotated(request: web.Request) -> Session:
@@ -68,7 +70,7 @@ async def post_logout(request: web.Request) -> web.Response:
     session = store.new()
     request["session"] = session
     return web.json_response({"csrf": session.csrf, "client": None, "staff": None,
-                              "sectors": []})
+                              "sectors": [], "office": False})
 
 
 async def get_connexion(request: web.Request) -> web.StreamResponse:

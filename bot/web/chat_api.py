@@ -37,10 +37,35 @@ class AssistantDown(Exception):
 
 async def get_session(request: web.Request) -> web.Response:
     session: Session = request["session"]
+    if session.client_number is not None:
+        await tell_outcomes(request, session)
     return web.json_response({"csrf": session.csrf,
                               "client": client_number_json(session.client_number),
                               "staff": session.staff, "sectors": session.sectors,
-                              "history": session.chat.history})
+                              "office": session.office, "history": session.chat.history})
+
+
+async def tell_outcomes(request: web.Request, session: Session) -> None:
+    """The sector office's decisions the client was not told yet, added to the conversation
+    as the assistant's messages (docs/office-contract.md)."""
+    session.chat.history.extend(_notices(await _untold(request.app, session.client_number)))
+
+
+async def _untold(app: web.Application, client_number: Optional[str]) -> List[str]:
+    """The outcomes to tell (each once: the store marks them told).  A store failure only
+    delays them to the next message."""
+    if client_number is None:
+        return []
+    try:
+        return await asyncio.to_thread(app[CONFIG]["client_notices"], client_number)
+    except Exception:  # noqa: BLE001 — never stop the chat for this
+        log.warning("Décisions du bureau non lues (base indisponible ?)", exc_info=True)
+        return []
+
+
+def _notices(sentences: List[str]) -> List[Dict[str, Any]]:
+    return [{"from": "bot", "id": "n-" + secrets.token_hex(8), "text": text, "feedback": None,
+             "notice": True} for text in sentences]
 
 
 async def post_message(request: web.Request) -> web.Response:
@@ -54,14 +79,17 @@ async def post_message(request: web.Request) -> web.Response:
     if session.client_number is not None:
         token = mint_token(session.client_number, secret=config["secret"],
                            ttl_seconds=TOKEN_TTL, login=session.login)
-    return await relay(request, data, session.chat, token, watch=True)
+    return await relay(request, data, session.chat, token, watch=True,
+                       tell=session.client_number)
 
 
 async def relay(request: web.Request, data: Dict[str, Any], conversation: Conversation,
-                token: Optional[str], *, watch: bool = False) -> web.Response:
+                token: Optional[str], *, watch: bool = False,
+                tell: Optional[str] = None) -> web.Response:
     """Checks ``data`` ({"message", "id"?, "label"?}), then forwards the message to Rasa in
     ``conversation`` with ``token`` in ``metadata.auth``, once whatever the retries.
-    ``watch``: a client's message whose answer fell short is kept (masked) for the staff."""
+    ``watch``: a client's message whose answer fell short is kept (masked) for the staff.
+    ``tell``: the client whose untold office decisions come first in the answer."""
     text, message_id, label = data.get("message"), data.get("id"), data.get("label")
     if not isinstance(text, str) or not text.strip():
         return error(400, wording.EMPTY_MESSAGE)
@@ -79,7 +107,7 @@ async def relay(request: web.Request, data: Dict[str, Any], conversation: Conver
     if pending is None:  # a retry while the first one is still waiting for Rasa joins it
         shown = (label or "").strip() or text.strip()
         pending = asyncio.ensure_future(
-            _forward(request.app, conversation, message_id, text, shown, token, watch))
+            _forward(request.app, conversation, message_id, text, shown, token, watch, tell))
         conversation.inflight[message_id] = pending
         pending.add_done_callback(lambda _: conversation.inflight.pop(message_id, None))
     try:
@@ -90,7 +118,8 @@ async def relay(request: web.Request, data: Dict[str, Any], conversation: Conver
 
 
 async def _forward(app: web.Application, conversation: Conversation, message_id: str,
-                   text: str, shown: str, token: Optional[str], watch: bool) -> List[dict]:
+                   text: str, shown: str, token: Optional[str], watch: bool,
+                   tell: Optional[str] = None) -> List[dict]:
     config = app[CONFIG]
     metadata = {"auth": token} if token else {}
     payload = {"sender": conversation.sender, "message": text, "metadata": metadata}
@@ -108,6 +137,7 @@ async def _forward(app: web.Application, conversation: Conversation, message_id:
     if status != 200:
         raise down
     answers = [{"id": f"{message_id}-{i}", **m} for i, m in enumerate(_messages(body))]
+    answers = _notices(await _untold(app, tell)) + answers
     conversation.remember(message_id, {"from": "user", "id": message_id, "text": shown},
                          answers, intent)
     if watch and intent in UNANSWERED_INTENTS and not text.lstrip().startswith("/"):

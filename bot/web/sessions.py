@@ -80,6 +80,7 @@ class Session:
     login: Optional[str] = None
     staff: Optional[str] = None               # set at a staff member's login
     sectors: List[str] = field(default_factory=list)   # the staff member's sectors
+    office: bool = False                      # a sector office's account (/bureau, issue 22)
     chat: Optional[Conversation] = None       # the visitor's or client's own conversation
     #: a staff member's conversations on behalf of callers, by client number
     callers: "OrderedDict[str, Conversation]" = field(default_factory=OrderedDict)

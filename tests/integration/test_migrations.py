@@ -32,12 +32,7 @@ def test_models_and_migrations_agree(url):
 
 
 def test_downgrade_to_base_and_back(url):
-    from alembic import command
-
-    cfg = db.alembic_config(url)
-    with db.get_engine(url).begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "base")
+    db.downgrade(url, "base")
     with db.get_engine(url).connect() as conn:
         assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
     db.upgrade(url)
@@ -117,9 +112,7 @@ def test_0004_keeps_the_messages_and_lets_a_callback_have_its_own(empty_url):
         assert foreign == {"fk_outbox_request_id_requests", "fk_outbox_callback_id_callbacks"}
 
     cfg = db.alembic_config(empty_url)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0003")
+    db.downgrade(empty_url, "0003")
     with engine.connect() as conn:
         assert [tuple(r) for r in conn.execute(text("SELECT id, request_id FROM outbox"))] == [
             (1, 1)]
@@ -129,3 +122,57 @@ def test_0004_keeps_the_messages_and_lets_a_callback_have_its_own(empty_url):
             "ck_outbox_channel", "ck_outbox_status"}
     db.upgrade(empty_url)
     assert db.current_revision(empty_url) == ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def test_0005_keeps_requests_and_lets_offices_decide(empty_url):
+    """A store at 0004 with a request, a staff account and its sector: after 0005 they are
+    all kept (the tables rebuilt for the new CHECKs), the request is at version 0 with no
+    outcome, an office account and a client e-mail message are accepted, an unknown outcome
+    refused; back at 0004 the office accounts and client e-mails are dropped, the rest kept."""
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    db.upgrade(empty_url, "0004")
+    now = "'2026-03-02 08:00:00'"
+    engine = db.get_engine(empty_url)
+    with engine.begin() as conn:
+        for sql in (
+                "INSERT INTO sectors (id, name) VALUES (1, 'Nord')",
+                "INSERT INTO clients (id, number, name, sector_id) VALUES (1, '1001', 'X', 1)",
+                "INSERT INTO interventions (id, external_id, client_id, start_at, end_at) "
+                "VALUES (1, 'I-1', 1, " + now + ", '2026-03-02 09:00:00')",
+                "INSERT INTO requests (id, reference, kind, client_id, intervention_id, "
+                "channel, actor, decision_code, exemption_pending, out_of_notice, "
+                "notice_seconds, status, created_at, updated_at) VALUES (1, 'AMP-2026-000001', "
+                "'cancellation', 1, 1, 'web', 'c', 'ok', false, false, 0, 'received', "
+                + now + ", " + now + ")",
+                "INSERT INTO request_history (request_id, at, actor, to_status) "
+                "VALUES (1, " + now + ", 'c', 'received')",
+                "INSERT INTO accounts (id, login, password_hash, role) VALUES (1, 's', 'h', 'staff')",
+                "INSERT INTO account_sectors (account_id, sector_id) VALUES (1, 1)"):
+            conn.execute(text(sql))
+    db.upgrade(empty_url)
+    outbox = ("INSERT INTO outbox (request_id, channel, payload, status, attempts, "
+              "next_attempt_at, idempotency_key, created_at) VALUES (1, '{channel}', '{{}}', "
+              "'pending', 0, " + now + ", '{key}', " + now + ")")
+    with engine.begin() as conn:
+        assert tuple(conn.execute(text(
+            "SELECT version, outcome, client_told_at FROM requests")).one()) == (0, None, None)
+        assert conn.execute(text("SELECT count(*) FROM request_history")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM account_sectors")).scalar() == 1
+        conn.execute(text("INSERT INTO accounts (id, login, password_hash, role) "
+                          "VALUES (2, 'o', 'h', 'office')"))
+        conn.execute(text("INSERT INTO account_sectors (account_id, sector_id) VALUES (2, 1)"))
+        conn.execute(text(outbox.format(channel="client_email", key="k1")))
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text("UPDATE requests SET outcome = 'maybe'"))
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text(outbox.format(channel="fax", key="k2")))
+    db.downgrade(empty_url, "0004")
+    with engine.connect() as conn:
+        assert [r[0] for r in conn.execute(text("SELECT login FROM accounts"))] == ["s"]
+        assert conn.execute(text("SELECT count(*) FROM outbox")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM requests")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM account_sectors")).scalar() == 1
+    db.upgrade(empty_url)

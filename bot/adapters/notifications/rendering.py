@@ -23,6 +23,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from bot.adapters.notifications.errors import DeliveryError, clean
 from bot.domain.clock import PARIS
+from bot.domain.decision_words import billing_words
 from bot.domain.fr_format import (
     CHANNEL_LABELS_FR, KIND_LABELS_FR, REASON_LABELS_FR, format_datetime, format_duration,
     format_slot,
@@ -101,16 +102,8 @@ def email_subject(payload: Mapping[str, Any]) -> str:
 
 def billing_consequence(payload: Mapping[str, Any]) -> str:
     """What the request means for the invoice, in words the office uses."""
-    if payload.get("kind") == "schedule_change":
-        return "sans objet (changement d'horaire)"
-    if payload.get("exemption_pending"):
-        return ("exonération en attente du justificatif médical : non facturée si le "
-                "justificatif est transmis, sinon facturée (décision du bureau)")
-    if payload.get("billable") is True:
-        return "facturée (annulation à moins de 48 h)"
-    if payload.get("billable") is False:
-        return "non facturée (préavis de 48 h respecté)"
-    return "à décider par le bureau"
+    return billing_words(str(payload.get("kind")), billable=payload.get("billable"),
+                         exemption_pending=bool(payload.get("exemption_pending")))
 
 
 def _notice(payload: Mapping[str, Any]) -> str:
