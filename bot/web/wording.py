@@ -161,10 +161,10 @@ OFFICE_PAGE_TEXTS = {
     "liveLost": "Mise à jour en direct interrompue, nouvelle tentative…",
     "summaryTitle": "Synthèse de {label}",
     "summaryFailed": "La synthèse ne peut pas être affichée pour le moment. Réessayez.",
-    "summaryNone": "Aucune demande traitée ce mois-ci.",
+    "summaryNone": "Aucune demande pour ce mois.",
     "summaryTotal": "Total : {total} demande(s).",
     "summaryBilled": "Annulations tardives facturées",
     "summaryBilledNone": "Aucune annulation tardive facturée ce mois-ci.",
-    "summaryBilledLine": "{reference} – {client} – {intervention} (décidée {decided})",
+    "summaryBilledLine": "{reference} – {client} – {intervention} : {decided}",
     "monthMissing": "Choisissez un mois (AAAA-MM).",
 }

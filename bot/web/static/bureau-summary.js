@@ -28,6 +28,13 @@
     byId("summary-csv").href = "/api/bureau/synthese.csv?mois=" + encodeURIComponent(month);
   }
 
+  function clientText(client) {
+    if (client && typeof client === "object") {
+      return format(texts.clientCell, { name: client.name || "", number: client.number || "" });
+    }
+    return client || "";
+  }
+
   function show(data) {
     byId("summary-title").textContent = format(texts.summaryTitle, { label: data.label || data.month || "" });
     var body = byId("summary-rows");
@@ -47,7 +54,7 @@
     if (!late.length) { billed.appendChild(element("li", "help", texts.summaryBilledNone)); }
     late.forEach(function (line) {
       billed.appendChild(element("li", null, format(texts.summaryBilledLine, {
-        reference: line.reference || "", client: line.client || "",
+        reference: line.reference || "", client: clientText(line.client),
         intervention: line.intervention || "", decided: line.decided || "" })));
     });
     byId("summary-body").hidden = false;
