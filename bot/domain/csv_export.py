@@ -33,7 +33,7 @@ REQUEST_COLUMNS = (
     "Intervention (début)", "Demande", "Nouveau créneau", "Règle", "Facturation", "Motif",
     "Canal", "Saisi par", "Reçue le", "Décidée par", "Décidée le", "Précision")
 SUMMARY_COLUMNS = ("Type", "Décision", "Nombre")
-BILLED_COLUMNS = ("Référence", "Client", "Intervention", "Décidée le")
+BILLED_COLUMNS = ("Référence", "Client", "Intervention", "Décision")
 
 
 def neutral(value: Any) -> Any:

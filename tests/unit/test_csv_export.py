@@ -111,7 +111,7 @@ def test_the_month_summary():
     assert rows[4] == ["Changement d'horaire", "refusée", "1"]
     assert rows[5] == ["Total", "", "4"]
     assert rows[7] == ["Annulations tardives facturées"]
-    assert rows[8] == ["Référence", "Client", "Intervention", "Décidée le"]
+    assert rows[8] == ["Référence", "Client", "Intervention", "Décision"]
     assert rows[9] == ["AMP-2026-000123", NASTY_NAME + " (n° 1001)", "08/12/2026 09:00",
                        "07/12/2026 11:15"]
     assert rows[10] == ["AMP-2026-000130", "'@Dupont", "mercredi 9 décembre", ""]
