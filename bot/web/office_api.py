@@ -330,6 +330,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/bureau/export.csv", export_csv)
     app.router.add_get("/api/bureau/synthese", summary)
     app.router.add_get("/api/bureau/synthese.csv", summary_csv)
-    app.router.add_get("/api/bureau/evenements", events)
+    app.router.add_get("/api/bureau/evenements", events, allow_head=False)
     app.router.add_post(WEBHOOK_PATH, webhook_decision)
     office_events.setup(app)
