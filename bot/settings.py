@@ -186,6 +186,8 @@ class WebSettings:
     link_secret: str         # AMPER_WEB_LINK_SECRET: signs the /connexion links (empty: refused)
     demo_port: int           # AMPER_WEB_DEMO_PORT: the demo host page embedding the widget
     inbox_poll: float = 2.0  # AMPER_WEB_INBOX_POLL: seconds between two looks for the live list
+    #: AMPER_WEB_PUBLIC_URL: the gateway's address as the offices reach it (the e-mails' links)
+    public_url: str = ""
 
 
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:]+\](:[0-9]{1,5})?$")
@@ -213,8 +215,13 @@ def web(env: Optional[Env] = None) -> WebSettings:
     if link_secret and len(link_secret.encode("utf-8")) < 32:
         raise SettingsError("AMPER_WEB_LINK_SECRET trop court : 32 octets au moins "
                             "(par exemple : openssl rand -hex 32).")
+    web_port = port(env, "AMPER_WEB_PORT", 8000)
+    public_url = text(env, "AMPER_WEB_PUBLIC_URL", f"http://127.0.0.1:{web_port}").rstrip("/")
+    if not _ORIGIN.match(public_url):
+        raise SettingsError(f"AMPER_WEB_PUBLIC_URL invalide (« {public_url[:60]} ») : une "
+                            "adresse comme https://assistant.amper.fr, sans chemin.")
     return WebSettings(host=text(env, "AMPER_WEB_HOST", "127.0.0.1"),
-                       port=port(env, "AMPER_WEB_PORT", 8000),
+                       port=web_port, public_url=public_url,
                        embed_origins=origins, trusted_proxies=proxies, link_secret=link_secret,
                        demo_port=port(env, "AMPER_WEB_DEMO_PORT", 8001),
                        inbox_poll=number(env, "AMPER_WEB_INBOX_POLL", 2.0, minimum=0.05,

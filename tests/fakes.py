@@ -314,15 +314,16 @@ class FakeRepository(AbstractRepository):
         if message["callback_id"] is not None:  # a callback's message (tests/fakes_staff.py)
             callback = self.callback_rows.by_id(message["callback_id"])
             reference, status = callback.reference, callback.status.value
-            sector = self.sectors[self.clients[callback.client_number]["sector"]]
+            client = self.clients[callback.client_number]
         else:
             request = self.requests[message["request_id"]]
             reference, status = request["reference"], request["status"]
-            sector = self.sectors[self._client(request["client_id"])[1]["sector"]]
+            client = self._client(request["client_id"])[1]
+        sector = self.sectors[client["sector"]]
         return OutboxRow(**message, reference=reference,
                          request_status=status, sector_name=sector.name,
                          office_email=sector.office_email, webhook_url=sector.webhook_url,
-                         webhook_secret=sector.webhook_secret)
+                         webhook_secret=sector.webhook_secret, client_email=client.get("email"))
 
     def _messages(self, where) -> List[dict]:
         return [m for _, m in sorted(self.outbox.items()) if where(m)]
@@ -378,6 +379,7 @@ class FakeRepository(AbstractRepository):
     def undelivered_count(self, request_id: int) -> int:
         return len(self._messages(lambda m: m["request_id"] == request_id
                                   and m["callback_id"] is None
+                                  and m["channel"] != OutboxChannel.CLIENT_EMAIL.value
                                   and m["status"] != OutboxStatus.DELIVERED.value))
 
     def requeue_outbox(self, *, now: datetime, message_id: Optional[int] = None,
@@ -436,10 +438,12 @@ class FakeRepository(AbstractRepository):
             row = self.requests[rid]
             self.request_history = [(i, e if i != rid else RequestHistoryEntry(
                 at=e.at, actor=marker if e.actor == row["actor"] else e.actor,
-                from_status=e.from_status, to_status=e.to_status, note=None))
+                from_status=e.from_status, to_status=e.to_status, note=None,
+                decision=e.decision))
                 for i, e in self.request_history]
             changed += row["actor"] != marker
-            row.update(actor=marker, idempotency_key=None, reason_category=None)
+            row.update(actor=marker, idempotency_key=None, reason_category=None,
+                       decision_note=None)
         return changed
 
     def outbox_of_requests(self, request_ids: Sequence[int]) -> List[Tuple[int, str]]:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.adapters.office_ports import AbstractOfficeRepository, Change
 from bot.adapters.orm import clients, interventions, requests, sectors
 from bot.domain.decisions import Effect
-from bot.domain.model import OPEN_STATUSES, Request, RequestStatus
+from bot.domain.model import OPEN_STATUSES, Request
 
 OPEN_VALUES = [s.value for s in OPEN_STATUSES]
 

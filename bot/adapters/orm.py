@@ -186,7 +186,7 @@ outbox = Table(
     Column("id", Integer, primary_key=True),
     Column("request_id", Integer, ForeignKey("requests.id"), index=True),
     Column("callback_id", Integer, ForeignKey("callbacks.id"), index=True),
-    Column("channel", String(10), nullable=False),
+    Column("channel", String(20), nullable=False),
     Column("payload", JSON, nullable=False),
     Column("status", String(10), nullable=False),
     Column("attempts", Integer, nullable=False, server_default="0"),

@@ -43,7 +43,8 @@ def outbox_select():
         select(outbox, REFERENCE.label("reference"),
                func.coalesce(requests.c.status, callbacks.c.status).label("request_status"),
                sectors.c.name.label("sector_name"), sectors.c.office_email,
-               sectors.c.webhook_url, sectors.c.webhook_secret)
+               sectors.c.webhook_url, sectors.c.webhook_secret,
+               clients.c.email.label("client_email"))
         .select_from(outbox)
         .outerjoin(requests, requests.c.id == outbox.c.request_id)
         .outerjoin(callbacks, callbacks.c.id == outbox.c.callback_id)
@@ -139,6 +140,7 @@ class OutboxQueries:
         return self.session.execute(
             select(func.count()).select_from(outbox).where(
                 outbox.c.request_id == request_id,
+                outbox.c.channel != OutboxChannel.CLIENT_EMAIL.value,
                 outbox.c.status != OutboxStatus.DELIVERED.value)).scalar_one()
 
     def list_outbox(self, *, status: Optional[str] = None, reference: Optional[str] = None,

@@ -34,12 +34,13 @@ from bot.domain.model import (
 
 #: What an outbox row carries: the ``outbox`` columns (``request_id`` or, for a callback's
 #: message, ``callback_id``), the reference and status of its request or callback
-#: (``reference``, ``request_status``), and the sector's *current* name and addresses.
+#: (``reference``, ``request_status``), the sector's *current* name and addresses, and the
+#: client's current e-mail (``client_email``: the channel ``client_email``, issue 22).
 OUTBOX_ROW_FIELDS = (
     "id", "request_id", "callback_id", "channel", "payload", "status", "attempts", "next_attempt_at",
     "lease_owner", "lease_until", "last_error", "delivered_at", "idempotency_key",
     "created_at", "reference", "request_status", "sector_name", "office_email", "webhook_url",
-    "webhook_secret",
+    "webhook_secret", "client_email",
 )
 
 

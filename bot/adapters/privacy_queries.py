@@ -102,7 +102,7 @@ class PrivacyQueries:
                 .values(actor=marker)).rowcount
             self.session.execute(
                 update(requests).where(requests.c.id.in_(ids))
-                .values(idempotency_key=None, reason_category=None))
+                .values(idempotency_key=None, reason_category=None, decision_note=None))
         return changed
 
     def outbox_of_requests(self, request_ids: Sequence[int]) -> List[Tuple[int, str]]:

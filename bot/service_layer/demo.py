@@ -1,6 +1,7 @@
 """Demo data: 2 sectors, 20 clients (fictitious phones, an e-mail for a few), caregivers,
 4 weeks of interventions placed around the rule boundaries (relative to ``now``), and demo
-logins (``bureau.nord`` serves the sector Nord, ``bureau.sud`` Sud).  Re-running it moves the boundary
+logins (the sector offices ``bureau.nord`` for Nord and ``bureau.sud`` for Sud, the phone
+line ``accueil`` for both).  Re-running it moves the boundary
 interventions relative to the new ``now`` (idempotent upsert, same identifiers).
 
 The demo goes only into an empty store or one that holds exactly the demo
@@ -35,8 +36,9 @@ CAREGIVERS = {"Nord": ["Marie Lambert", "Sophie Caron", "Karim Haddad"],
               "Sud": ["Julie Fabre", "Nadia Benali", "Thomas Roche"]}
 SERVICES = ["Aide au lever", "Ménage", "Courses", "Aide au repas", "Aide au coucher",
             "Accompagnement"]
-#: The demo staff accounts and the sectors they serve (issue 21).
-STAFF_SECTORS = {"bureau.nord": ["Nord"], "bureau.sud": ["Sud"]}
+#: The demo staff accounts and the sectors they serve (issue 21): two sector offices (role
+#: ``office``, issue 22) and the phone line (role ``staff``).
+STAFF_SECTORS = {"bureau.nord": ["Nord"], "bureau.sud": ["Sud"], "accueil": ["Nord", "Sud"]}
 #: The demo clients given an e-mail address (client1001@example.org…).
 WITH_EMAIL = ("1001", "1002", "1011")
 #: Offsets from now, chosen around the 48-hour and 10-day boundaries.
@@ -96,7 +98,8 @@ def demo_rows(now: datetime) -> List[PlanningRow]:
 def demo_logins() -> List[Tuple[str, str, Optional[str]]]:
     """(login, role, client number) of every demo account."""
     clients = [(f"client{1001 + i}", "client", str(1001 + i)) for i in range(len(NAMES))]
-    return clients + [("bureau.nord", "staff", None), ("bureau.sud", "staff", None)]
+    return clients + [("bureau.nord", "office", None), ("bureau.sud", "office", None),
+                      ("accueil", "staff", None)]
 
 
 def demo_intervention_ids() -> List[str]:

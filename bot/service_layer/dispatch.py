@@ -37,14 +37,14 @@ import random
 import socket
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, List, Mapping, Optional
+from typing import Callable, List, Mapping, Optional
 
 from bot.adapters import notifications
 from bot.adapters.notifications import DeliveryError, NotificationConfigError, SmtpSettings
 from bot.domain.errors import StoreUnavailable
 from bot.domain.model import OutboxChannel, RequestStatus
+from bot.service_layer.claimed import Claimed
 from bot.service_layer.dispatch_settings import (
     DispatchConfigError, DispatchSettings, backoff_delay)
 from bot.service_layer.outbox_report import DispatchReport, seconds_fr
@@ -56,7 +56,6 @@ __all__ = ["Claimed", "DispatchConfigError", "DispatchReport", "DispatchSettings
 
 log = logging.getLogger("amper.dispatch")
 ACTOR = "répartiteur"
-CHANNEL_FR = {"email": "e-mail", "webhook": "webhook"}
 #: The store's retention (docs/privacy.md) runs at start, then every 24 h (1 h after a failure).
 PURGE_EVERY, PURGE_RETRY = 24 * 3600.0, 3600.0
 
@@ -67,30 +66,6 @@ def _utcnow() -> datetime:
 
 # --- the messages ----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Claimed:
-    """A leased message about a request or (``callback_id``) a callback request, with the
-    sector's current addresses."""
-
-    id: int
-    request_id: Optional[int]
-    reference: str
-    channel: str
-    payload: Any
-    attempts: int
-    idempotency_key: str
-    owner: str
-    sector: str
-    office_email: Optional[str]
-    webhook_url: Optional[str]
-    webhook_secret: Optional[str]
-    callback_id: Optional[int] = None
-
-    @property
-    def label(self) -> str:
-        return f"message {self.id} ({self.reference}, {CHANNEL_FR.get(self.channel, self.channel)})"
-
-
 # --- the dispatcher ---------------------------------------------------------------------------
 
 class Dispatcher:
@@ -99,8 +74,10 @@ class Dispatcher:
                  clock: Callable[[], datetime] = _utcnow, rng: Optional[random.Random] = None,
                  name: Optional[str] = None,
                  uow_factory: Optional[Callable[[], AbstractUnitOfWork]] = None,
-                 conversations=None):
+                 conversations=None, office_url: str = ""):
         self.url = url
+        #: the gateway's public address: the office's e-mail links to /bureau/demande/<ref>
+        self.office_url = office_url
         #: the store's units of work (tests may give the in-memory fake)
         self._uow = uow_factory or (lambda: SqlAlchemyUnitOfWork(self.url))
         self.settings = settings or DispatchSettings()
@@ -121,7 +98,10 @@ class Dispatcher:
 
     @classmethod
     def from_env(cls, url: Optional[str] = None, conversations=None) -> "Dispatcher":
-        return cls(url=url, settings=DispatchSettings.from_env(), conversations=conversations)
+        from bot import settings as app_settings
+
+        return cls(url=url, settings=DispatchSettings.from_env(), conversations=conversations,
+                   office_url=app_settings.web().public_url)
 
     # -- database steps (blocking; run in a thread) --------------------------------------
     def claim(self, due_before: Optional[datetime] = None) -> List[Claimed]:
@@ -137,7 +117,8 @@ class Dispatcher:
                         channel=r.channel, payload=r.payload, attempts=r.attempts,
                         idempotency_key=r.idempotency_key, owner=owner, sector=r.sector_name,
                         office_email=r.office_email, webhook_url=r.webhook_url,
-                        webhook_secret=r.webhook_secret, callback_id=r.callback_id)
+                        webhook_secret=r.webhook_secret, callback_id=r.callback_id,
+                        client_email=r.client_email)
                 for r in rows]
 
     def record_delivered(self, message: Claimed) -> bool:
@@ -148,7 +129,9 @@ class Dispatcher:
         with self._uow() as uow:
             uow.repo.outbox_delivered(message.id, now)
             forwarded = False
-            if message.callback_id is not None:
+            if message.channel == OutboxChannel.CLIENT_EMAIL.value:
+                pass  # the office's decision told to the client: nothing to forward
+            elif message.callback_id is not None:
                 forwarded = uow.callbacks.undelivered_count(message.callback_id) == 0 and \
                     uow.callbacks.update_status_if(message.callback_id, RequestStatus.RECEIVED,
                                                    RequestStatus.FORWARDED)
@@ -216,19 +199,17 @@ class Dispatcher:
             raise DeliveryError("message illisible : contenu de la demande invalide.")
         if not message.payload:
             raise DeliveryError("contenu effacé (données personnelles) : rien à envoyer.")
-        if message.channel == OutboxChannel.EMAIL.value:
-            if not message.office_email:
-                raise NotificationConfigError(
-                    f"aucune adresse e-mail configurée pour le secteur {message.sector} "
-                    f"(amper sector set \"{message.sector}\" --email ADRESSE).")
+        if message.channel in (OutboxChannel.EMAIL.value, OutboxChannel.CLIENT_EMAIL.value):
+            to = message.recipient()
             if self.smtp is None:
                 raise self.smtp_problem or NotificationConfigError("serveur SMTP non configuré.")
-            email = notifications.build_email(message.payload, to=message.office_email,
+            email = notifications.build_email(message.payload, to=to,
                                               mail_from=self.smtp.mail_from,
-                                              idempotency_key=message.idempotency_key)
+                                              idempotency_key=message.idempotency_key,
+                                              office_url=self.office_url)
             try:
                 await asyncio.wait_for(self._call(notifications.send_email, self.smtp, email,
-                                                  message.office_email), timeout)
+                                                  to), timeout)
             except asyncio.TimeoutError:
                 raise DeliveryError(f"le serveur SMTP {self.smtp.where} ne répond pas "
                                     f"(délai de {timeout:g} s dépassé).") from None
@@ -263,7 +244,8 @@ class Dispatcher:
             return await self._retry_store(
                 self.record_failure, message, f"erreur inattendue ({type(problem).__name__}).")
         forwarded = await self._retry_store(self.record_delivered, message)
-        target = message.office_email if message.channel == "email" else "webhook du secteur"
+        target = {"email": message.office_email, "client_email": "client"}.get(
+            message.channel, "webhook du secteur")
         log.info("%s remis (%s)%s.", message.label, target,
                  " — demande transmise au bureau de secteur" if forwarded else "")
         return "delivered"

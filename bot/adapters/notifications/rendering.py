@@ -36,6 +36,7 @@ CHANNEL_WHO = {"web": "le client lui-même", "phone": "saisie par le bureau pour
 #: the payload's ``kind`` of a callback request (issue 21), and its label
 CALLBACK = "callback"
 CALLBACK_LABEL = "Rappel demandé"
+DECISION = "decision"   # the office's decision, e-mailed to the client (issue 22)
 
 
 # --- small helpers --------------------------------------------------------------------------
@@ -124,12 +125,16 @@ def _group(payload: Mapping[str, Any]) -> Optional[List[str]]:
     return [str(r) for r in group[:20]]
 
 
-def render_email(payload: Mapping[str, Any]) -> Tuple[str, str]:
-    """(subject, plain-text body) of the e-mail for the sector office."""
+def render_email(payload: Mapping[str, Any], office_url: str = "") -> Tuple[str, str]:
+    """(subject, plain-text body) of the e-mail for the sector office (with a link to the
+    request in the office's inbox when ``office_url`` is given), or for the client (the
+    office's decision, ``kind: "decision"``)."""
     if not isinstance(payload, Mapping):
         raise DeliveryError("message illisible : contenu de la demande invalide.")
     if payload.get("kind") == CALLBACK:
         return email_subject(payload), _callback_body(payload)
+    if payload.get("kind") == DECISION:
+        return _decision_email(payload)
     p = payload
     kind = p.get("kind")
     lines = [
@@ -139,6 +144,7 @@ def render_email(payload: Mapping[str, Any]) -> Tuple[str, str]:
         "",
         *_record_and_client(p, KIND_LABELS_FR.get(kind, clean(kind))),
         "",
+        *_inbox_link(p, office_url),
         "INTERVENTION CONCERNÉE",
         f"  Identifiant : {clean(p.get('intervention_id'))}",
         f"  Créneau : {_slot(p.get('intervention_start'), p.get('intervention_end'), p.get('intervention_slot_fr'))}",
@@ -184,6 +190,28 @@ def render_email(payload: Mapping[str, Any]) -> Tuple[str, str]:
         "d'envoi : la référence fait foi.",
     ]
     return email_subject(p), "\n".join(lines) + "\n"
+
+
+def _inbox_link(p: Mapping[str, Any], office_url: str) -> List[str]:
+    """« Ouvrir la demande : https://…/bureau/demande/AMP-… » and a blank line, or nothing."""
+    reference = clean(p.get("reference"), 40)
+    if not office_url or not re.fullmatch(r"AMP-\d{4}-\d{6}", reference):
+        return []
+    return [f"Ouvrir la demande : {office_url.rstrip('/')}/bureau/demande/{reference}", ""]
+
+
+def _decision_email(p: Mapping[str, Any]) -> Tuple[str, str]:
+    """The office's decision, for the client: one sentence written by the service layer
+    (bot.domain.decision_words.outcome_sentence), nothing medical."""
+    reference = clean(p.get("reference"), 40)
+    subject = f"[{reference}] Votre demande à AMPER : décision du bureau de secteur"
+    lines = [f"Bonjour {clean(p.get('client_name'))},", "",
+             clean(p.get("sentence"), 1000), "",
+             "Pour toute question, appelez votre bureau de secteur.",
+             "", "—",
+             "Message automatique de l'assistant AMPER. Vous pouvez aussi suivre vos demandes "
+             "dans « Mes demandes » sur le site."]
+    return subject, "\n".join(lines) + "\n"
 
 
 def _record_and_client(p: Mapping[str, Any], kind_label: str) -> List[str]:
@@ -236,8 +264,9 @@ def message_id(idempotency_key: str, mail_from: str = "") -> str:
 
 
 def build_email(payload: Mapping[str, Any], *, to: str, mail_from: str,
-                idempotency_key: str, now: Optional[datetime] = None) -> EmailMessage:
-    subject, body = render_email(payload)
+                idempotency_key: str, now: Optional[datetime] = None,
+                office_url: str = "") -> EmailMessage:
+    subject, body = render_email(payload, office_url)
     msg = EmailMessage()
     msg["Subject"] = subject
     msg["From"] = mail_from

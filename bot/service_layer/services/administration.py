@@ -82,7 +82,8 @@ def set_account(uow, login: str, password: str, role, client_number: Optional[st
     try:
         role = Role(role)
     except ValueError:
-        raise InvalidInput("Rôle inconnu : client ou staff.") from None
+        raise InvalidInput("Rôle inconnu : client, staff (conseiller) ou office (bureau "
+                           "de secteur).") from None
     login = (login or "").strip()
     if not login or len(login) > 100 or not password:
         raise InvalidInput("Identifiant ou mot de passe manquant.")

@@ -233,8 +233,9 @@ def month_summary(uow, sectors: Sequence[str], year: int, month: int) -> Dict[st
     for r in found:
         key = (KIND_LABELS_FR[r.kind], words.office_outcome_label(r))
         counts[key] = counts.get(key, 0) + 1
-        if (r.kind == RequestKind.CANCELLATION and r.billable is True
-                and r.status != RequestStatus.REFUSED):
+        # late cancellations billed, or billed unless the certificate comes
+        if (r.kind == RequestKind.CANCELLATION and r.out_of_notice
+                and r.billable is not False and r.status != RequestStatus.REFUSED):
             billed.append({"reference": r.reference,
                            "client": f"{r.client_name} (n° {r.client_number})",
                            "intervention": words.slot_words(r),

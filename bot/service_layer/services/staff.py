@@ -32,29 +32,34 @@ class ClientNotFound(ServiceError):
     message = "Client introuvable dans vos secteurs."
 
 
+#: the accounts that serve sectors: the phone-line staff and the sector offices
+SECTOR_ROLES = (Role.STAFF, Role.OFFICE)
+
+
 # --- the sectors of a staff account --------------------------------------------------------
 
 def staff_sectors(uow, login: str) -> List[str]:
-    """The names of the sectors a staff account serves, by name; [] for a client account,
-    an unknown login or a staff account given no sector."""
+    """The names of the sectors a staff or office account serves, by name; [] for a client
+    account, an unknown login or an account given no sector."""
     with uow:
         found = uow.repo.get_account((login or "").strip())
-        if found is None or found[0].role != Role.STAFF:
+        if found is None or found[0].role not in SECTOR_ROLES:
             return []
         return uow.staff.account_sectors(found[0].login)
 
 
 def set_account_sectors(uow, login: str, sectors: Iterable[str]) -> List[str]:
-    """Give a staff account its sectors (replacing the previous ones); returns them sorted."""
+    """Give a staff or office account its sectors (replacing the previous ones); returns
+    them sorted."""
     login = (login or "").strip()
     names = sorted({(s or "").strip() for s in sectors} - {""})
     with uow:
         found = uow.repo.get_account(login)
         if found is None:
             raise InvalidInput(f"Compte inconnu : « {login[:100]} ».")
-        if found[0].role != Role.STAFF:
+        if found[0].role not in SECTOR_ROLES:
             raise InvalidInput(f"Le compte « {login} » est un compte client : seuls les "
-                               "comptes conseiller servent des secteurs.")
+                               "comptes conseiller et bureau servent des secteurs.")
         known = {s.name for s in uow.repo.list_sectors()}
         unknown = [n for n in names if n not in known]
         if unknown:

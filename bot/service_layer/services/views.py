@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional
 
+from bot.domain import decision_words
 from bot.domain.errors import InterventionNotFound, InvalidInput
 from bot.domain.fr_format import STATUS_LABELS_FR
 from bot.domain.model import (
@@ -169,7 +170,11 @@ class ClientRequestStatus:
 
 def client_label(request: Request, forwarding: ForwardingStatus) -> str:
     """« enregistrée, transmission en cours » until the office has it, then the office's
-    own progress (« prise en compte… », « traitée », « refusée »)."""
+    own progress (« prise en compte… »), then its decision (« acceptée par le bureau de
+    secteur », « refusée … (motif : …) », or « traitée » when closed by hand)."""
+    decided = decision_words.client_label(request)
+    if decided:
+        return decided
     if request.status == RequestStatus.RECEIVED:
         return forwarding.label
     return STATUS_LABELS_FR[request.status]

@@ -2,7 +2,7 @@
 its ``outcome``, ``refusal_reason``, ``decision_note``, ``decided_by``/``decided_at`` and
 ``client_told_at`` (when the chat told the client); a history row gets its ``decision``;
 accounts get the role ``office``; the outbox gets the channel ``client_email`` (the decision
-sent to the client).  An index on ``requests.updated_at`` serves the inbox's live updates.
+sent to the client; the column widened to 20 characters).  An index on ``requests.updated_at`` serves the inbox's live updates.
 
 SQLite cannot change a CHECK in place: ``accounts`` and ``outbox`` are rebuilt (batch mode;
 tests/integration/test_migrations.py checks nothing is lost).
@@ -49,6 +49,8 @@ def upgrade() -> None:
         batch.drop_constraint(op.f('ck_accounts_role'), type_='check')
         batch.create_check_constraint(op.f('ck_accounts_role'), ROLES_NEW)
     with op.batch_alter_table('outbox') as batch:
+        batch.alter_column('channel', existing_type=sa.String(length=10),
+                           type_=sa.String(length=20), existing_nullable=False)
         batch.drop_constraint(op.f('ck_outbox_channel'), type_='check')
         batch.create_check_constraint(op.f('ck_outbox_channel'), CHANNELS_NEW)
 
@@ -62,6 +64,8 @@ def downgrade() -> None:
     with op.batch_alter_table('outbox') as batch:
         batch.drop_constraint(op.f('ck_outbox_channel'), type_='check')
         batch.create_check_constraint(op.f('ck_outbox_channel'), CHANNELS_OLD)
+        batch.alter_column('channel', existing_type=sa.String(length=20),
+                           type_=sa.String(length=10), existing_nullable=False)
     with op.batch_alter_table('accounts') as batch:
         batch.drop_constraint(op.f('ck_accounts_role'), type_='check')
         batch.create_check_constraint(op.f('ck_accounts_role'), ROLES_OLD)
