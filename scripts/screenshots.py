@@ -7,7 +7,11 @@ store holding the demo data, logs in as client1001 with Debian's Chromium (Playw
 browser download), has a short conversation and writes docs/img/chat-desktop.png
 (1280×800) and docs/img/chat-phone.png (390×844); then logs in as bureau.nord on
 /conseiller (an answer, a caller's file, a short caller chat) and writes
-docs/img/conseiller.png (1280×800).
+docs/img/conseiller.png (1280×800); then records a few requests of Sud clients in the store
+and logs in as bureau.sud on /bureau (the inbox, one request open) and writes
+docs/img/bureau.png (1280×800).
+
+    .venv/bin/python scripts/screenshots.py bureau.png    (only the named screenshots)
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ OUT = ROOT / "docs" / "img"
 SHOTS = {"chat-desktop.png": {"width": 1280, "height": 800},
          "chat-phone.png": {"width": 390, "height": 844}}
 STAFF_SHOT = ("conseiller.png", {"width": 1280, "height": 800})
+OFFICE_SHOT = ("bureau.png", {"width": 1280, "height": 800})
 SECRET = "screenshots-secret-0123456789-0123456789-abc"
 
 
@@ -36,6 +41,7 @@ def start_stack(var_dir: Path) -> Stack:
     url = f"sqlite:///{var_dir / 'amper.db'}"
     db.upgrade(url)
     load_demo_data(SqlAlchemyUnitOfWork(url))
+    office_requests(SqlAlchemyUnitOfWork(url))
     stack = Stack(StackConfig(rasa_port=free_port(), actions_port=free_port(),
                               gateway_port=free_port(), var_dir=var_dir, dispatcher=False,
                               env={"AMPER_SECRET": SECRET, "AMPER_DATABASE_URL": url,
@@ -43,13 +49,45 @@ def start_stack(var_dir: Path) -> Stack:
     return stack.start()
 
 
-def shoot(gateway: str) -> None:
+def office_requests(uow) -> None:
+    """A few open requests of Sud clients for the office's inbox: a cancellation (personal
+    reason), one with a medical reason (exemption pending), a schedule change."""
+    from datetime import timedelta
+
+    from bot.domain.errors import ServiceError
+    from bot.service_layer.services import requests, views
+
+    for number, what in (("1011", "personnel"), ("1013", "hospitalisation"),
+                         ("1014", "change"), ("1012", "personnel")):
+        lines = views.upcoming_interventions(uow, number, limit=3)
+        if not lines:
+            continue
+        line = lines[-1] if number == "1012" else lines[0]
+        try:
+            if what == "change":
+                requests.create_schedule_change_request(
+                    uow, client_number=number, intervention_id=line.external_id,
+                    new_start=line.start + timedelta(hours=2),
+                    new_end=line.end + timedelta(hours=2), channel="web",
+                    actor="client", accept_out_of_notice=True)
+            else:
+                requests.create_cancellation_request(
+                    uow, client_number=number, intervention_id=line.external_id, reason=what,
+                    channel="phone" if number == "1013" else "web",
+                    actor="accueil" if number == "1013" else "client")
+        except ServiceError as refused:  # a rule of the demo's day: that one is left out
+            print(f"demande de démonstration non créée ({number}) : {refused}")
+
+
+def shoot(gateway: str, only=()) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"],
                                      headless=True)
         for name, viewport in SHOTS.items():
+            if only and name not in only:
+                continue
             context = browser.new_context(locale="fr-FR", viewport=viewport)
             context.set_default_timeout(30_000)
             page = context.new_page()
@@ -75,7 +113,10 @@ def shoot(gateway: str) -> None:
             page.screenshot(path=str(OUT / name))
             print(f"écrit : {OUT / name}")
             context.close()
-        shoot_staff(browser, gateway)
+        if not only or STAFF_SHOT[0] in only:
+            shoot_staff(browser, gateway)
+        if not only or OFFICE_SHOT[0] in only:
+            shoot_office(browser, gateway)
         browser.close()
 
 
@@ -109,16 +150,41 @@ def shoot_staff(browser, gateway: str) -> None:
     context.close()
 
 
-def main() -> int:
+def shoot_office(browser, gateway: str) -> None:
+    """The sector office's inbox: bureau.sud's open requests, the first one open."""
+    name, viewport = OFFICE_SHOT
+    context = browser.new_context(locale="fr-FR", viewport=viewport)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.goto(gateway + "/bureau")
+    page.get_by_label("Identifiant", exact=True).fill("bureau.sud")
+    page.get_by_label("Mot de passe", exact=True).fill("amper-demo")
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("heading", name="Demandes du bureau Sud").wait_for()
+    first = page.locator("#requests-body .open-request").first
+    first.wait_for()
+    first.click()
+    page.locator("#detail-body").wait_for()
+    page.get_by_role("button", name="Accepter").wait_for()
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.mouse.move(0, 0)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(OUT / name))
+    print(f"écrit : {OUT / name}")
+    context.close()
+
+
+def main(only=()) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="amper-shots-") as tmp:
         stack = start_stack(Path(tmp))
         try:
-            shoot(stack.config.gateway_url)
+            shoot(stack.config.gateway_url, tuple(only))
         finally:
             stack.stop()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -91,7 +91,8 @@
     }
     cell(tr, item.received_label || "");
     var status = element("td", "status-cell");
-    status.appendChild(element("span", "status-label", item.outcome_label || item.status_label || item.status));
+    var label = item.open ? item.status_label : item.outcome_label || item.status_label;
+    status.appendChild(element("span", "status-label", label || item.status));
     badges(status, item);
     tr.appendChild(status);
     if (state.current === item.reference) { markRow(tr, true); }
