@@ -175,7 +175,7 @@ def _gone(request: web.Request) -> bool:
     return transport is None or transport.is_closing()
 
 
-async def stream(request: web.Request, session: Any) -> web.StreamResponse:
+async def stream(request: web.Request, session: Any) -> Optional[web.StreamResponse]:
     """The office's event stream (the caller checked that the session is an office's);
     None when too many streams are open (the caller answers 429)."""
     hub = request.app[HUB]
