@@ -174,7 +174,6 @@
 
   function setup() {
     byId("filters").addEventListener("submit", onFilter);
-    byId("list-note").setAttribute("tabindex", "-1");
   }
 
   office.list = { setup: setup, reset: reset, load: load, query: query, setTitle: setTitle,

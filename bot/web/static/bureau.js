@@ -139,6 +139,7 @@
       Amper.session.csrf = result.data.csrf || Amper.session.csrf;
       setOffice(null, []);
       showLoginError("");
+      if (window.history && window.history.replaceState) { window.history.replaceState(null, "", "/bureau"); }
       byId("login-heading").focus();
       announce(texts.loggedOut);
     }).catch(function () { announce(texts.loginFailed); });
