@@ -17,11 +17,12 @@ history, a conflict) and to the client (« Mes demandes », the chat, the e-mail
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import List, Optional
 
 from bot.domain.fr_format import (
     DECISION_DONE_FR, OUTCOME_LABELS_FR, REFUSAL_LABELS_FR, STATUS_LABELS_FR, format_date,
-    format_datetime, format_duration, format_slot,
+    format_datetime, format_slot,
 )
 from bot.domain.model import (
     OfficeDecision, Outcome, RefusalReason, Request, RequestHistoryEntry, RequestKind,
@@ -55,14 +56,35 @@ def billing_words(kind: str, *, billable: Optional[bool], exemption_pending: boo
     return "à décider par le bureau"
 
 
+def notice_words(notice: timedelta) -> str:
+    """How long before the intervention, as the office counts it: « 47 h », « 12 jours ».
+
+    >>> notice_words(timedelta(hours=24, minutes=2)), notice_words(timedelta(days=12))
+    ('24 h', '12 jours')
+    >>> notice_words(timedelta(minutes=40)), notice_words(timedelta(hours=-2))
+    ('40 min', 'après le début')
+    """
+    seconds = notice.total_seconds()
+    if seconds < 0:
+        return "après le début"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min"
+    if seconds < 72 * 3600:
+        return f"{int(seconds // 3600)} h"
+    days = int(seconds // 86400)
+    return f"{days} jours"
+
+
 def rule_words(request: Request) -> str:
     """The notice rule as the assistant applied it when the request was made."""
-    notice = format_duration(request.notice)
+    notice = notice_words(request.notice)
+    if notice != "après le début":
+        notice += " avant"
     if request.kind == RequestKind.CANCELLATION:
         kept = "respecté" if not request.out_of_notice else "non respecté"
-        return f"Annulation {notice} avant (préavis de 48 h {kept})"
+        return f"Annulation {notice} (préavis de 48 h {kept})"
     kept = "respecté" if not request.out_of_notice else "dépassé"
-    return f"Changement {notice} avant (délai de 10 jours {kept})"
+    return f"Changement {notice} (délai de 10 jours {kept})"
 
 
 def slot_words(request: Request) -> str:
