@@ -153,8 +153,8 @@ def setup(app: web.Application) -> None:
     """The poller starts with the application and stops with it; the streams end first
     (a graceful shutdown never waits for a page that listens)."""
     async def start(app: web.Application) -> None:
-        web_settings = app[CONFIG].get("web") or app_settings.web()
-        app[HUB] = Hub(app[CONFIG], float(web_settings.inbox_poll))
+        poll = getattr(app[CONFIG].get("web"), "inbox_poll", None)  # tests give partial ones
+        app[HUB] = Hub(app[CONFIG], float(poll or app_settings.web().inbox_poll))
         app[HUB].start()
 
     async def end_streams(app: web.Application) -> None:
