@@ -25,7 +25,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 from aiohttp import web
 
 from bot import settings as app_settings
-from bot.web.http import CONFIG
+from bot.web.http import CONFIG, SESSIONS
 
 log = logging.getLogger(__name__)
 
@@ -197,8 +197,8 @@ async def stream(request: web.Request, session: Any) -> Optional[web.StreamRespo
             try:
                 event = await asyncio.wait_for(subscriber.queue.get(), CHECK_SECONDS)
             except asyncio.TimeoutError:
-                if _gone(request):
-                    break
+                if _gone(request) or not request.app[SESSIONS].alive(session.id):
+                    break  # the visitor left, logged out, or the session expired
                 idle += CHECK_SECONDS
                 if idle >= PING_SECONDS:
                     await response.write(b": ping\n\n")

@@ -146,6 +146,12 @@ class SessionStore:
         session.last_seen = now
         return session
 
+    def alive(self, session_id: str) -> bool:
+        """Whether the session still exists and is not idle for too long, without counting
+        this as activity (a page's open event stream must not keep its session alive)."""
+        session = self._sessions.get(session_id)
+        return session is not None and self.clock() - session.last_seen <= self.idle_seconds
+
     def rotate(self, session: Session) -> Session:
         """A new id and CSRF token for the same visitor (at login): an id known before the
         login (fixation) opens nothing afterwards."""

@@ -14,7 +14,7 @@ from bot.web import office_events
 from bot.web.sessions import SessionStore
 from tests.integration.office_api_fakes import FakeOffice, as_office
 from tests.integration.web_harness import (  # noqa: F401 - fixtures and helpers
-    environment, run, store_url)
+    environment, post, run, store_url)
 
 FAST = dataclasses.replace(settings.web({}), inbox_poll=0.05)
 EVENTS = "/api/bureau/evenements"
@@ -89,6 +89,23 @@ def test_an_idle_stream_is_pinged(monkeypatch):
         assert "ok" in await next_block(response)
         assert await next_block(response) == ": ping\n"
         response.close()
+    office_run(test)
+
+
+def test_the_stream_ends_at_logout_and_never_keeps_the_session_alive():
+    async def test(client, sessions, fake):
+        csrf = await as_office(client, sessions)
+        response = await client.get(EVENTS)
+        assert "ok" in await next_block(response)
+        cookie = next(c for c in client.session.cookie_jar if c.key == "amper_session")
+        seen = sessions.get(cookie.value).last_seen
+        await asyncio.sleep(0.3)
+        assert sessions._sessions[cookie.value].last_seen == seen  # not touched by the stream
+        await post(client, "/api/logout", {}, csrf)
+        assert await next_block(response) == ""  # the server ended the stream
+        fake.change("Nord", "AMP-2026-000102")
+        await asyncio.sleep(0.2)
+        assert hub(client).subscribers == []
     office_run(test)
 
 

@@ -289,7 +289,12 @@ def test_web_settings_defaults_and_bad_port():
 
     assert settings.web({}) == settings.WebSettings(
         host="127.0.0.1", port=8000, embed_origins=(), trusted_proxies=(), link_secret="",
-        demo_port=8001)
+        demo_port=8001, public_url="http://127.0.0.1:8000")
+    assert settings.web({"AMPER_WEB_PORT": "9000"}).public_url == "http://127.0.0.1:9000"
+    assert settings.web({"AMPER_WEB_PUBLIC_URL": "https://assistant.amper.fr/"}).public_url \
+        == "https://assistant.amper.fr"
+    assert "AMPER_WEB_PUBLIC_URL invalide" in settings.check(
+        {"AMPER_WEB_PUBLIC_URL": "https://amper.fr/bureau"})[0]
     assert settings.web({"AMPER_WEB_HOST": "0.0.0.0", "AMPER_WEB_PORT": "80"}).port == 80
     assert "AMPER_WEB_PORT invalide" in settings.check({"AMPER_WEB_PORT": "huit"})[0]
 
