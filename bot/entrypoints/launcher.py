@@ -290,8 +290,9 @@ L'assistant AMPER est prêt.
 
   Discussion dans le navigateur : {cfg.gateway_url}/{demo}
   Écran des conseillers au téléphone : {cfg.gateway_url}/conseiller
+  Boîte des bureaux de secteur : {cfg.gateway_url}/bureau
   En démonstration, mot de passe amper-demo pour client1001 … client1020 (clients),
-  bureau.nord et bureau.sud (conseillers).
+  bureau.nord et bureau.sud (bureaux de secteur), accueil (conseiller au téléphone).
 
   Dans un terminal :
       .venv/bin/amper chat                      questions, sans être connecté
