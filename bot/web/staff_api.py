@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bot.chat.identity import mint_token
 from bot.domain.errors import ServiceError, StoreUnavailable
+from bot.domain.decision_words import client_label
 from bot.domain.fr_format import STATUS_LABELS_FR
 from bot.web import wording
 from bot.web.account_api import line_json, request_json
@@ -86,7 +87,8 @@ async def caller_file(request: web.Request, session: Session) -> web.Response:
                       "change_rule": change.text, "change_in_time": bool(change.in_time)})
     history = session.callers[number].history if number in session.callers else []
     return web.json_response({"client": _client_json(found.client), "interventions": lines,
-                              "requests": [request_json(r, STATUS_LABELS_FR[r.status])
+                              "requests": [request_json(r, client_label(r)
+                                                        or STATUS_LABELS_FR[r.status])
                                            for r in found.requests],
                               "history": history})
 
