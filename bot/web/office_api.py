@@ -10,11 +10,8 @@ is answered exactly like an unknown reference.  The items are the service's
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import re
-import time
 import unicodedata
 from datetime import date
 from typing import Any, Dict, Optional, Union
@@ -24,11 +21,13 @@ from aiohttp import web
 from bot.domain import clock, csv_export
 from bot.domain.errors import DecisionConflict, RequestNotFound, ServiceError, StoreUnavailable
 from bot.domain.fr_format import REFUSAL_LABELS_FR
+from bot.domain.model import OfficeDecision
+from bot.domain.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from bot.web import office_events, wording
 from bot.web.http import CONFIG, error, read_json
 from bot.web.sessions import Session
 
-DECISIONS = ("acknowledge", "accept", "refuse", "grant_exemption")
+DECISIONS = tuple(d.value for d in OfficeDecision)
 REFERENCE = re.compile(r"^[A-Z]{2,5}-[0-9]{4}-[0-9]{3,8}$")
 NOTE_MAX = 200          # the contract's limit (the service checks it too, and the words)
 FILTER_MAX = 100
@@ -248,32 +247,8 @@ async def events(request: web.Request, session: Session) -> web.StreamResponse:
 # --- the office's own system ------------------------------------------------------------------
 
 WEBHOOK_PATH = "/webhooks/bureau/decision"
-#: the outgoing webhook's header names (bot/adapters/notifications/webhook.py)
-SIGNATURE_HEADER = "X-Amper-Signature"
-TIMESTAMP_HEADER = "X-Amper-Timestamp"
-SIGNATURE_TOLERANCE = 300   # seconds either way, like the offices are told to check ours
 ACTOR_MAX = 60
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def signature_ok(secret: str, timestamp: Optional[str], body: bytes,
-                 signature: Optional[str], now: Optional[float] = None) -> bool:
-    """The outgoing webhook's scheme, checked on what comes in: ``sha256=<hex>`` of
-    HMAC-SHA256 over ``"<timestamp>.<raw body>"`` keyed with the sector's secret, the
-    timestamp (Unix seconds) within 300 s of our clock.  (The web layer may not import the
-    adapter's ``verify_signature``; tests/integration/test_office_webhook.py checks that
-    both agree.)"""
-    if not isinstance(signature, str) or not isinstance(timestamp, str):
-        return False
-    timestamp = timestamp.strip()
-    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
-        return False
-    if abs((time.time() if now is None else now) - int(timestamp)) > SIGNATURE_TOLERANCE:
-        return False
-    expected = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body,
-                        hashlib.sha256).hexdigest()
-    return hmac.compare_digest(("sha256=" + expected).encode("utf-8"),
-                               signature.strip().encode("utf-8"))
 
 
 def _actor(value: Any) -> Optional[str]:
@@ -305,8 +280,8 @@ async def webhook_decision(request: web.Request) -> web.Response:
         return error(400, wording.WEBHOOK_FIELDS)
     try:
         secret = await _call(request, "office_webhook_secret", reference)
-        if not secret or not signature_ok(secret, request.headers.get(TIMESTAMP_HEADER), body,
-                                          request.headers.get(SIGNATURE_HEADER)):
+        if not secret or not verify_signature(secret, request.headers.get(TIMESTAMP_HEADER),
+                                              body, request.headers.get(SIGNATURE_HEADER)):
             return error(401, wording.WEBHOOK_SIGNATURE)
         fields = decision_fields(data)
         actor = _actor(data.get("actor"))
