@@ -88,10 +88,16 @@ def request_as_dict(request: Request) -> Dict[str, Any]:
         "actor": request.actor,
         "created_at": _iso(request.created_at),
         "updated_at": _iso(request.updated_at),
+        "version": request.version,
+        "outcome": request.outcome,
+        "refusal_reason": request.refusal_reason,
+        "decision_note": request.decision_note,
+        "decided_by": request.decided_by,
+        "decided_at": _iso(request.decided_at),
         "history": [
             {"at": _iso(h.at), "actor": h.actor,
              "from_status": h.from_status.value if h.from_status else None,
-             "to_status": h.to_status.value, "note": h.note}
+             "to_status": h.to_status.value, "note": h.note, "decision": h.decision}
             for h in request.history
         ],
     }
