@@ -16,7 +16,7 @@
 
   var texts = Amper.texts;
   var byId = Amper.byId, format = Amper.format, announce = Amper.announce;
-  var post = Amper.post, readSession = Amper.readSession;
+  var readSession = Amper.readSession;
   var office = Amper.office;  // bureau-list.js
   var state = office.state;
   var page = { login: null, wanted: null };
@@ -82,12 +82,6 @@
     office.summary.reset();
   }
 
-  function showLoginError(text) {
-    var error = byId("login-error");
-    error.textContent = text || "";
-    error.hidden = !text;
-  }
-
   /* Why this account may not use the page (a phone-line staff member, a client…). */
   function refusal(data) {
     if (data.staff) { return texts.staffHere; }
@@ -95,48 +89,21 @@
     return texts.officeOnly;
   }
 
-  /* A login that is not an office's: its session is closed, the reason shown. */
-  function refuse(data) {
-    var sentence = refusal(data);
-    return post("/api/logout", {}).then(function (result) {
-      if (result.ok) { Amper.session.csrf = result.data.csrf || Amper.session.csrf; }
-      return sentence;
-    }, function () { return sentence; });
-  }
-
-  function onLogin(event) {
-    event.preventDefault();
-    var submit = byId("login-submit");
-    if (submit.getAttribute("aria-disabled") === "true") { return; }
-    var password = byId("password");
-    showLoginError("");
-    submit.setAttribute("aria-disabled", "true");
-    post("/api/login", { login: byId("login").value.trim(), password: password.value })
-      .then(function (result) {
-        password.value = "";
-        if (!result.ok) {
-          showLoginError(result.data.error || texts.loginFailed);
-          return null;
-        }
-        Amper.session.csrf = result.data.csrf || Amper.session.csrf;
-        if (!result.data.office) {
-          return refuse(result.data).then(showLoginError);
-        }
-        return readSession().then(function (session) {
-          if (!session.office) { showLoginError(refusal(session)); return; }
-          setOffice(session.staff, session.sectors);
-          byId("who").focus();
-          announce(texts.loggedIn);
-        });
-      })
-      .catch(function () { showLoginError(texts.loginFailed); })
-      .then(function () { submit.removeAttribute("aria-disabled"); });
-  }
+  /* A login that is not an office's is refused (its session closed, the reason shown). */
+  var login = Amper.staffLogin({
+    accepted: function (data) { return Boolean(data.office); },
+    refusal: refusal,
+    enter: function (session) {
+      if (!session.office) { login.showError(refusal(session)); return; }
+      setOffice(session.staff, session.sectors);
+      byId("who").focus();
+      announce(texts.loggedIn);
+    }
+  });
+  var showLoginError = login.showError;
 
   function onLogout() {
-    post("/api/logout", {}).then(function (result) {
-      if (!result.ok) { throw new Error("logout " + result.status); }
-      Amper.session.csrf = result.data.csrf || Amper.session.csrf;
+    Amper.closeSession().then(function () {
       setOffice(null, []);
       showLoginError("");
       if (window.history && window.history.replaceState) { window.history.replaceState(null, "", "/bureau"); }
@@ -164,7 +131,6 @@
     });
   }
 
-  byId("login-form").addEventListener("submit", onLogin);
   byId("logout").addEventListener("click", onLogout);
   byId("start-retry").addEventListener("click", start);
   office.list.setup();

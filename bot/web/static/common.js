@@ -277,6 +277,56 @@
     return chat;
   }
 
+  // --- the staff pages' login form (/conseiller, /bureau) ------------------------------------
+
+  /* Closes the session (POST /api/logout); resolves once the new CSRF token is kept. */
+  function closeSession() {
+    return post("/api/logout", {}).then(function (result) {
+      if (!result.ok) { throw new Error("logout " + result.status); }
+      session.csrf = result.data.csrf || session.csrf;
+    });
+  }
+
+  /* The login form (#login-form, #login, #password, #login-submit, #login-error).
+     options.accepted(data): whether the account may use this page; options.refusal(data):
+     the sentence (or a promise of it) shown when not, its session closed first;
+     options.enter(session): shows the page once logged in. */
+  function staffLogin(options) {
+    function showError(text) {
+      var error = byId("login-error");
+      error.textContent = text || "";
+      error.hidden = !text;
+    }
+    function refuse(data) {
+      return Promise.resolve(options.refusal(data)).then(function (sentence) {
+        return closeSession().then(function () { return sentence; },
+                                   function () { return sentence; });
+      });
+    }
+    byId("login-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var submit = byId("login-submit");
+      if (submit.getAttribute("aria-disabled") === "true") { return; }
+      var password = byId("password");
+      showError("");
+      submit.setAttribute("aria-disabled", "true");
+      post("/api/login", { login: byId("login").value.trim(), password: password.value })
+        .then(function (result) {
+          password.value = "";
+          if (!result.ok) {
+            showError(result.data.error || texts.loginFailed);
+            return null;
+          }
+          session.csrf = result.data.csrf || session.csrf;
+          if (!options.accepted(result.data)) { return refuse(result.data).then(showError); }
+          return readSession().then(options.enter);
+        })
+        .catch(function () { showError(texts.loginFailed); })
+        .then(function () { submit.removeAttribute("aria-disabled"); });
+    });
+    return { showError: showError };
+  }
+
   var Amper = window.Amper = {
     texts: texts,
     byId: byId,
@@ -294,6 +344,8 @@
     rereadSession: readSession,
     post: post,
     showRequests: showRequests,
-    conversation: conversation
+    conversation: conversation,
+    closeSession: closeSession,
+    staffLogin: staffLogin
   };
 })();

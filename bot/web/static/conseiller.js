@@ -16,7 +16,7 @@
 
   var texts = Amper.texts;
   var byId = Amper.byId, format = Amper.format, announce = Amper.announce;
-  var api = Amper.api, post = Amper.post, readSession = Amper.readSession;
+  var api = Amper.api, readSession = Amper.readSession;
   var panels = Amper.staff;
   var state = { staff: null, sectors: [] };
 
@@ -64,59 +64,29 @@
     panels.questions.reset();
   }
 
-  function showLoginError(text) {
-    var error = byId("login-error");
-    error.textContent = text;
-    error.hidden = !text;
-  }
-
   /* A client account logged in on this screen: the staff routes answer it 403
      « Réservé aux conseillers. »; that sentence is shown and the client session closed. */
-  function refuseClient() {
+  function refusal() {
     return api("GET", "/api/conseiller/questions").then(function (result) {
       return result.status === 403 && result.data.error ? result.data.error : texts.staffOnly;
-    }, function () { return texts.staffOnly; }).then(function (sentence) {
-      return post("/api/logout", {}).then(function (result) {
-        if (result.ok) { Amper.session.csrf = result.data.csrf || Amper.session.csrf; }
-        return sentence;
-      }, function () { return sentence; });
-    });
+    }, function () { return texts.staffOnly; });
   }
 
-  function onLogin(event) {
-    event.preventDefault();
-    var submit = byId("login-submit");
-    if (submit.getAttribute("aria-disabled") === "true") { return; }
-    var password = byId("password");
-    showLoginError("");
-    submit.setAttribute("aria-disabled", "true");
-    post("/api/login", { login: byId("login").value.trim(), password: password.value })
-      .then(function (result) {
-        password.value = "";
-        if (!result.ok) {
-          showLoginError(result.data.error || texts.loginFailed);
-          return null;
-        }
-        Amper.session.csrf = result.data.csrf || Amper.session.csrf;
-        if (!result.data.staff) {
-          return refuseClient().then(showLoginError);
-        }
-        return readSession().then(function (session) {
-          setStaff(session.staff, session.sectors);
-          if (state.staff) {
-            byId("who").focus();
-            announce(texts.loggedIn);
-          }
-        });
-      })
-      .catch(function () { showLoginError(texts.loginFailed); })
-      .then(function () { submit.removeAttribute("aria-disabled"); });
-  }
+  var login = Amper.staffLogin({
+    accepted: function (data) { return Boolean(data.staff); },
+    refusal: refusal,
+    enter: function (session) {
+      setStaff(session.staff, session.sectors);
+      if (state.staff) {
+        byId("who").focus();
+        announce(texts.loggedIn);
+      }
+    }
+  });
+  var showLoginError = login.showError;
 
   function onLogout() {
-    post("/api/logout", {}).then(function (result) {
-      if (!result.ok) { throw new Error("logout " + result.status); }
-      Amper.session.csrf = result.data.csrf || Amper.session.csrf;
+    Amper.closeSession().then(function () {
       setStaff(null, []);
       showLoginError("");
       byId("login-heading").focus();
@@ -139,7 +109,6 @@
     });
   }
 
-  byId("login-form").addEventListener("submit", onLogin);
   byId("logout").addEventListener("click", onLogout);
   byId("start-retry").addEventListener("click", start);
   panels.answers.setup();
