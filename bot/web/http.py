@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from aiohttp import web
 
@@ -24,6 +24,13 @@ def error(status: int, message: str) -> web.Response:
 
 async def read_json(request: web.Request) -> Any:
     """The JSON object of the body; a French HTTP error (as a returned Response) otherwise."""
+    body = await read_body(request)
+    return body if isinstance(body, web.Response) else parse_json(body)
+
+
+async def read_body(request: web.Request) -> Union[bytes, web.Response]:
+    """The raw JSON body (at most MAX_BODY bytes: what a signature covers); a French HTTP
+    error (as a returned Response) otherwise."""
     if request.content_length is not None and request.content_length > MAX_BODY:
         return error(413, wording.TOO_LARGE)
     if request.content_type != "application/json":
@@ -33,6 +40,11 @@ async def read_json(request: web.Request) -> Any:
         body.extend(chunk)
         if len(body) > MAX_BODY:
             return error(413, wording.TOO_LARGE)
+    return bytes(body)
+
+
+def parse_json(body: bytes) -> Any:
+    """The JSON object of ``body``; a French 400 (as a returned Response) otherwise."""
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):

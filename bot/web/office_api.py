@@ -10,7 +10,6 @@ is answered exactly like an unknown reference.  The items are the service's
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import unicodedata
 from datetime import date
@@ -24,7 +23,7 @@ from bot.domain.fr_format import REFUSAL_LABELS_FR
 from bot.domain.model import OfficeDecision
 from bot.domain.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from bot.web import office_events, wording
-from bot.web.http import CONFIG, error, read_json
+from bot.web.http import CONFIG, error, parse_json, read_body, read_json
 from bot.web.sessions import Session
 
 DECISIONS = tuple(d.value for d in OfficeDecision)
@@ -266,15 +265,12 @@ async def webhook_decision(request: web.Request) -> web.Response:
     no session and no CSRF token (app.py lets /webhooks/ through), a signature instead.
     The request's sector gives the secret; the decision is the page's, for any sector,
     by « système du bureau <secteur> »."""
-    if request.content_type != "application/json":
-        return error(400, wording.CONTENT_TYPE)
-    body = await request.read()
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return error(400, wording.INVALID_JSON)
-    if not isinstance(data, dict):
-        return error(400, wording.INVALID_JSON)
+    body = await read_body(request)
+    if isinstance(body, web.Response):
+        return body
+    data = parse_json(body)
+    if isinstance(data, web.Response):
+        return data
     reference = data.get("reference")
     if not isinstance(reference, str) or not REFERENCE.match(reference):
         return error(400, wording.WEBHOOK_FIELDS)

@@ -149,3 +149,13 @@ def test_the_documented_example_is_true():
     assert document["decision"] in office_api.DECISIONS
     for code in ("200", "400", "401", "404", "409"):
         assert f"| `{code}` |" in section
+
+
+def test_a_body_too_large_is_refused_before_anything_is_read_or_checked():
+    async def test(client, fake):
+        body = body_of(note="x" * 20_000)
+        response = await client.post(PATH, data=body, headers=signed(body))
+        assert response.status == 413
+        assert (await response.json())["error"].startswith("Requête trop volumineuse")
+    fake = office_run(test)
+    assert fake.called("office_webhook_secret") == [] and fake.called("office_decide") == []
