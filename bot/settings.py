@@ -229,8 +229,67 @@ def web(env: Optional[Env] = None) -> WebSettings:
 
 
 #: The sections checked at start; the outbox's own sections add themselves (dispatch).
+@dataclass(frozen=True)
+class ClusterSettings:
+    """Several instances on one or several machines (issue 23, docs/deploy.md).  Empty
+    values: one machine, everything in the process or under var/ (``make run``)."""
+
+    redis_url: str           # AMPER_REDIS_URL: Rasa's lock store, the gateways' sessions…
+    tracker_url: str         # AMPER_TRACKER_URL: the conversations (default var/tracker.db)
+    actions_url: str         # AMPER_ACTIONS_URL: the action server(s) Rasa calls
+    rasa_urls: Tuple[str, ...]   # AMPER_RASA_URLS: the Rasa instances a gateway spreads over
+    rasa_host: str           # AMPER_RASA_HOST: Rasa's listening address (a private one only)
+    actions_host: str        # AMPER_ACTIONS_HOST: the action server's listening address
+    instance: str            # AMPER_INSTANCE: this process's name in the logs
+    log_format: str          # AMPER_LOG_FORMAT: text (default) or json (one object a line)
+
+
+_REDIS = re.compile(r"^(redis|rediss|unix)://\S+$")
+_HTTP_BASE = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(/[\w./-]*)?$")
+
+
+def _address(env: Optional[Env], name: str) -> str:
+    value = text(env, name, "127.0.0.1")
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise SettingsError(f"{name} invalide (« {value[:40]} ») : une adresse IP (127.0.0.1, "
+                            "ou une adresse du réseau privé, jamais publique).") from None
+    return value
+
+
+def cluster(env: Optional[Env] = None) -> ClusterSettings:
+    redis_url = text(env, "AMPER_REDIS_URL")
+    if redis_url and not _REDIS.match(redis_url):
+        raise SettingsError(f"AMPER_REDIS_URL invalide (« {redis_url[:40]} ») : une adresse "
+                            "comme redis://127.0.0.1:6379/0.")
+    tracker_url = text(env, "AMPER_TRACKER_URL")
+    if tracker_url and not re.match(r"^(sqlite|postgresql(\+psycopg2)?)://", tracker_url):
+        raise SettingsError(f"AMPER_TRACKER_URL invalide (« {tracker_url[:40]} ») : "
+                            "sqlite:///var/tracker.db ou postgresql+psycopg2://…")
+    ports = servers(env)
+    actions_url = text(env, "AMPER_ACTIONS_URL",
+                       f"http://127.0.0.1:{ports.actions_port}/webhook")
+    rasa_urls = _words(env, "AMPER_RASA_URLS") or (f"http://127.0.0.1:{ports.rasa_port}",)
+    for name, urls in (("AMPER_ACTIONS_URL", (actions_url,)), ("AMPER_RASA_URLS", rasa_urls)):
+        for url in urls:
+            if not _HTTP_BASE.match(url):
+                raise SettingsError(f"{name} invalide (« {url[:60]} ») : des adresses comme "
+                                    "http://10.0.0.5:5005, séparées par des espaces.")
+    log_format = text(env, "AMPER_LOG_FORMAT", "text").lower()
+    if log_format not in ("text", "json"):
+        raise SettingsError("AMPER_LOG_FORMAT invalide : text ou json.")
+    return ClusterSettings(
+        redis_url=redis_url, tracker_url=tracker_url, actions_url=actions_url,
+        rasa_urls=tuple(u.rstrip("/") for u in rasa_urls),
+        rasa_host=_address(env, "AMPER_RASA_HOST"),
+        actions_host=_address(env, "AMPER_ACTIONS_HOST"),
+        instance=text(env, "AMPER_INSTANCE", f"{os.uname().nodename}:{os.getpid()}")[:60],
+        log_format=log_format)
+
+
 SECTIONS: List[Callable[[Optional[Env]], object]] = [database, servers, secret, contact_settings,
-                                                     encoder, retention, web]
+                                                     encoder, retention, web, cluster]
 
 
 def check(env: Optional[Env] = None, sections: Sequence[Callable] = ()) -> List[str]:
