@@ -267,7 +267,10 @@ def cluster(env: Optional[Env] = None) -> ClusterSettings:
     if tracker_url and not re.match(r"^(sqlite|postgresql(\+psycopg2)?)://", tracker_url):
         raise SettingsError(f"AMPER_TRACKER_URL invalide (« {tracker_url[:40]} ») : "
                             "sqlite:///var/tracker.db ou postgresql+psycopg2://…")
-    ports = servers(env)
+    try:
+        ports = servers(env)
+    except SettingsError:  # said once, by the servers' section
+        ports = ServerSettings(rasa_port=5005, actions_port=5055, debug=False)
     actions_url = text(env, "AMPER_ACTIONS_URL",
                        f"http://127.0.0.1:{ports.actions_port}/webhook")
     rasa_urls = _words(env, "AMPER_RASA_URLS") or (f"http://127.0.0.1:{ports.rasa_port}",)
