@@ -16,17 +16,19 @@ ROOT = Path(__file__).resolve().parents[2]
 #: layer -> the project layers it may import (besides itself)
 ALLOWED = {
     "bot.domain": set(),
-    "bot.adapters": {"bot.domain", "bot.settings"},
-    "bot.service_layer": {"bot.domain", "bot.adapters", "bot.settings"},
-    "bot.chat": {"bot.domain", "bot.service_layer", "bot.settings"},
+    "bot.adapters": {"bot.domain", "bot.settings", "bot.logs"},
+    "bot.service_layer": {"bot.domain", "bot.adapters", "bot.settings", "bot.logs"},
+    "bot.chat": {"bot.domain", "bot.service_layer", "bot.settings", "bot.logs"},
     "bot.nlu": {"bot.faq", "bot.settings"},
     "bot.faq": set(),
     "bot.settings": set(),
+    "bot.logs": {"bot.settings"},
     "bot.__init__": set(),
-    "actions": {"bot.domain", "bot.chat", "bot.faq", "bot.settings"},
+    "actions": {"bot.domain", "bot.chat", "bot.faq", "bot.settings", "bot.logs"},
     "bot.entrypoints": {"bot.domain", "bot.adapters", "bot.service_layer", "bot.chat", "bot.nlu",
-                        "bot.faq", "bot.settings", "bot.web"},
-    "bot.web": {"bot.settings", "bot.chat", "bot.service_layer", "bot.domain", "bot.faq"},
+                        "bot.faq", "bot.settings", "bot.web", "bot.logs"},
+    "bot.web": {"bot.settings", "bot.chat", "bot.service_layer", "bot.domain", "bot.faq",
+                "bot.logs"},
 }
 #: the pure domain runs without any framework or database
 PURE = ("bot.domain", "bot.faq", "bot.settings")
