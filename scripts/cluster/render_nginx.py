@@ -20,20 +20,34 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "nginx" / "amper.conf.template"
+ACTIONS_TEMPLATE = ROOT / "deploy" / "nginx" / "amper-actions.conf.template"
 ADDRESS = re.compile(r"^[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}$")
 
 
+def _fill(template: Path, values) -> str:
+    text = template.read_text(encoding="utf-8")
+    for name, value in values:
+        text = text.replace(f"@{name}@", value)
+    return text
+
+
+def _servers(addresses) -> str:
+    if not addresses or not all(ADDRESS.match(a) for a in addresses):
+        raise ValueError("adresse invalide (HOTE:PORT attendu)")
+    return "\n".join(f"    server {a} max_fails=1 fail_timeout=5s;" for a in addresses)
+
+
 def render(listen: str, gateways, prefix: str, cert: str = "", key: str = "",
-           standalone: bool = False) -> str:
-    if not gateways or not all(ADDRESS.match(g) for g in gateways):
-        raise ValueError("adresse de passerelle invalide (HOTE:PORT attendu)")
+           standalone: bool = False, actions_listen: str = "", actions=()) -> str:
+    """The gateways' server (and, with ``actions_listen``, the action servers' one)."""
     tls = (f"    ssl_certificate {cert};\n    ssl_certificate_key {key};\n"
            "    ssl_protocols TLSv1.2 TLSv1.3;" if cert else "")
-    server = TEMPLATE.read_text(encoding="utf-8")
-    for name, value in (("LISTEN", listen), ("TLS", tls), ("PREFIX", prefix), (
-            "GATEWAYS", "\n".join(f"    server {g} max_fails=1 fail_timeout=5s;"
-                                  for g in gateways))):
-        server = server.replace(f"@{name}@", value)
+    server = _fill(TEMPLATE, (("LISTEN", listen), ("TLS", tls), ("PREFIX", prefix),
+                              ("GATEWAYS", _servers(gateways))))
+    if actions_listen:
+        server += "\n" + _fill(ACTIONS_TEMPLATE, (("ACTIONS_LISTEN", actions_listen),
+                                                  ("PREFIX", prefix),
+                                                  ("ACTIONS", _servers(actions))))
     if not standalone:
         return server
     return (f"worker_processes 1;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log warn;\n"
@@ -49,10 +63,13 @@ def main(argv=None) -> int:
     parser.add_argument("--cert", default="")
     parser.add_argument("--key", default="")
     parser.add_argument("--standalone", action="store_true")
+    parser.add_argument("--actions-listen", default="",
+                        help="adresse privée devant les serveurs d'actions (facultatif)")
+    parser.add_argument("--action", action="append", default=[], metavar="HOTE:PORT")
     args = parser.parse_args(argv)
     try:
         sys.stdout.write(render(args.listen, args.gateway, args.prefix, args.cert, args.key,
-                                args.standalone))
+                                args.standalone, args.actions_listen, args.action))
     except ValueError as problem:
         print(f"Erreur : {problem}", file=sys.stderr)
         return 2
