@@ -1,0 +1,41 @@
+"""The cluster (tests/cluster/harness.py) once for the module: needs PostgreSQL and Redis
+(`make test-cluster` runs scripts/with-postgres.sh and scripts/with-redis.sh around it),
+Debian's nginx, and the trained model."""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.cluster.harness import NGINX, Cluster, create_database
+
+pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture(scope="module")
+def cluster(model_path, tmp_path_factory):
+    server = os.environ.get("AMPER_TEST_POSTGRES_URL")
+    redis_url = os.environ.get("AMPER_TEST_REDIS_URL")
+    if os.environ.get("AMPER_TEST_CLUSTER") != "1":
+        pytest.skip("le cluster se teste avec make test-cluster")
+    if not server or not redis_url or not Path(NGINX).exists():
+        pytest.skip("make test-cluster : PostgreSQL, Redis et nginx nécessaires")
+    from bot.adapters import db
+    from bot.service_layer.demo import load_demo_data
+    from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+
+    suffix = uuid.uuid4().hex[:8]
+    booking = create_database(server, f"amper_{suffix}")
+    tracker = create_database(server, f"tracker_{suffix}")
+    db.upgrade(booking)
+    load_demo_data(SqlAlchemyUnitOfWork(booking))
+    db.dispose_engine(booking)
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    running = Cluster(var=tmp_path_factory.mktemp("cluster"), model=model_path,
+                      booking_url=booking, tracker_url=tracker, redis_url=redis_url).start()
+    yield running
+    running.stop()

@@ -1,0 +1,162 @@
+"""The cluster on loopback (issue 23): conversations whose turns alternate between the two
+Rasa instances stay whole (no lost or reordered turn, a form started on one resumes on the
+other) and record each request once; through nginx and two gateways the same holds with the
+browser's cookie; killing one Rasa and one action server mid-load loses nothing — the
+conversations go on on the others, a turn caught in the crash is answered « Réessayez »
+(never silence), and its retry records nothing twice."""
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests as http
+
+from bot.chat.identity import mint_token
+from tests.cluster.harness import SECRET, sender
+
+pytestmark = pytest.mark.cluster
+CLIENTS = [str(n) for n in range(1001, 1009)]
+
+
+def texts(answers) -> str:
+    return " ".join(a.get("text", "") for a in answers)
+
+
+def button(answers, part: str) -> str:
+    for answer in answers:
+        for b in answer.get("buttons") or []:
+            if part in b["title"]:
+                return b["payload"]
+    raise AssertionError(f"pas de bouton « {part} » dans {answers}")
+
+
+def say(base: str, who: str, message: str, client: str) -> list:
+    body = json.dumps({"sender": who, "message": message, "metadata": {
+        "auth": mint_token(client, secret=SECRET)}}).encode()
+    request = urllib.request.Request(base + "/webhooks/rest/webhook", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=90) as answer:
+        return json.loads(answer.read())
+
+
+def references(cluster, client: str):
+    from bot.service_layer import services
+    from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+
+    return [r.reference for r in services.list_requests(
+        SqlAlchemyUnitOfWork(cluster.booking_url), client_number=client)]
+
+
+def user_turns(cluster, who: str):
+    """The user messages of a conversation, in the order the shared tracker store has them."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(cluster.tracker_url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"),
+            {"s": who}).all()
+    engine.dispose()
+    return [json.loads(r[0]).get("text") for r in rows]
+
+
+def cancel_alternating(cluster, client: str) -> str:
+    """A cancellation whose four turns go to Rasa 1, 2, 1, 2; its reference."""
+    urls, who = cluster.rasa_urls(), sender()
+    sent = [f'/request_cancellation{{"intervention_id": "DEMO-{client}-W3"}}']
+    said = say(urls[0], who, sent[0], client)
+    assert "Pour quelle raison" in texts(said), texts(said)
+    sent.append(button(said, "Raison personnelle"))
+    said = say(urls[1], who, sent[1], client)
+    assert "Confirmez-vous" in texts(said), texts(said)
+    sent.append("oui")
+    said = say(urls[0], who, "oui", client)
+    reference = next(w.strip(".,") for w in texts(said).split() if w.startswith("AMP-"))
+    sent.append("oui")
+    say(urls[1], who, "oui", client)  # the yes again, on the other instance
+    assert user_turns(cluster, who) == sent
+    return reference
+
+
+def test_turns_alternating_between_rasa_instances_keep_each_conversation_whole(cluster):
+    with ThreadPoolExecutor(len(CLIENTS)) as pool:
+        made = dict(zip(CLIENTS, pool.map(lambda c: cancel_alternating(cluster, c), CLIENTS)))
+    for client, reference in made.items():
+        assert references(cluster, client) == [reference]
+
+
+class Browser:
+    """A visitor's browser through nginx: its cookie, its CSRF token, message ids."""
+
+    def __init__(self, cluster, client: str):
+        self.base, self.http, self.n = cluster.url, http.Session(), 0
+        self.csrf = self.http.get(self.base + "/api/session", timeout=30).json()["csrf"]
+        answer = self.post("/api/login", {"login": f"client{client}", "password": "amper-demo"})
+        assert answer.status_code == 200, answer.text
+        self.csrf = answer.json()["csrf"]
+        self.retried = 0
+
+    def post(self, path, body):
+        return self.http.post(self.base + path, json=body, timeout=90,
+                              headers={"X-CSRF-Token": self.csrf})
+
+    def say(self, message: str) -> list:
+        """Sends once; on « Réessayez » (503) sends the same message id again, as the page
+        does; never an empty answer."""
+        self.n += 1
+        body = {"message": message, "id": f"m-{self.n:04d}-{id(self) % 9999:04d}"}
+        for attempt in range(6):
+            answer = self.post("/api/messages", body)
+            if answer.status_code == 200:
+                messages = answer.json()["messages"]
+                assert messages, "réponse vide"
+                return messages
+            assert answer.status_code == 503, answer.text
+            assert "Réessayez" in answer.json()["error"] or "réessayez" in answer.json()["error"]
+            self.retried += 1
+            time.sleep(1 + attempt)
+        raise AssertionError("toujours indisponible")
+
+
+def cancel_through_nginx(cluster, client: str, between=None) -> str:
+    browser = Browser(cluster, client)
+    said = browser.say(f'/request_cancellation{{"intervention_id": "DEMO-{client}-W4"}}')
+    assert "Pour quelle raison" in texts(said), texts(said)
+    if between:
+        between()
+    said = browser.say(button(said, "Raison personnelle"))
+    assert "Confirmez-vous" in texts(said), texts(said)
+    said = browser.say("oui")
+    return next(w.strip(".,") for w in texts(said).split() if w.startswith("AMP-"))
+
+
+def test_through_nginx_and_two_gateways_the_cookie_and_the_forms_hold(cluster):
+    clients = CLIENTS[:4]
+    with ThreadPoolExecutor(len(clients)) as pool:
+        made = dict(zip(clients, pool.map(lambda c: cancel_through_nginx(cluster, c), clients)))
+    for client, reference in made.items():
+        assert reference in references(cluster, client)
+
+
+def test_one_rasa_and_one_action_server_killed_mid_load_lose_nothing(cluster):
+    clients = [str(n) for n in range(1011, 1019)]
+    killed = []
+
+    def kill_once():
+        if not killed:
+            killed.append(True)
+            cluster.processes["rasa-1"].kill()
+            cluster.processes["actions-1"].kill()
+
+    def one(client):
+        return cancel_through_nginx(cluster, client,
+                                    between=kill_once if client == clients[3] else None)
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        made = dict(zip(clients, pool.map(one, clients)))
+    assert killed
+    for client, reference in made.items():
+        assert references(cluster, client) == [reference]
