@@ -242,6 +242,8 @@ class ClusterSettings:
     actions_host: str        # AMPER_ACTIONS_HOST: the action server's listening address
     instance: str            # AMPER_INSTANCE: this process's name in the logs
     log_format: str          # AMPER_LOG_FORMAT: text (default) or json (one object a line)
+    #: AMPER_DISPATCHER_HEALTH_PORT: /health and /ready of `amper serve dispatcher` (0: none)
+    dispatcher_health_port: int = 0
 
 
 _REDIS = re.compile(r"^(redis|rediss|unix)://\S+$")
@@ -288,7 +290,9 @@ def cluster(env: Optional[Env] = None) -> ClusterSettings:
         rasa_host=_address(env, "AMPER_RASA_HOST"),
         actions_host=_address(env, "AMPER_ACTIONS_HOST"),
         instance=text(env, "AMPER_INSTANCE", f"{os.uname().nodename}:{os.getpid()}")[:60],
-        log_format=log_format)
+        log_format=log_format,
+        dispatcher_health_port=int(number(env, "AMPER_DISPATCHER_HEALTH_PORT", 0, integer=True,
+                                          maximum=65535)))
 
 
 SECTIONS: List[Callable[[Optional[Env]], object]] = [database, servers, secret, contact_settings,

@@ -7,7 +7,8 @@ commit.  This store keeps Rasa's schema and behaviour and only sets, on every ne
 SQLite connection, ``journal_mode=WAL`` (readers never wait for the writer),
 ``synchronous=NORMAL`` (in WAL mode a commit survives a crash of the process; only
 a power cut may lose the last turns, never corrupt the file) and a busy timeout.
-Other databases (PostgreSQL) are left exactly as Rasa configures them.
+On PostgreSQL (``AMPER_TRACKER_URL``, shared by several Rasa instances) Rasa's engine gets
+a pre-ping and the connect timeout (:meth:`AmperSQLTrackerStore._server_engine`).
 
 ``save`` writes the same rows as Rasa's, in one multi-row INSERT instead of one ORM
 object per event (the ORM flush was half of the save's time on request turns).
@@ -43,16 +44,19 @@ import logging
 import json
 import re
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore, TrackerEventDiffEngine
+from rasa.core.tracker_store import (SQLTrackerStore, TrackerEventDiffEngine,
+                                     create_engine_kwargs)
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy import event
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import SingletonThreadPool
 
+from bot import settings
 from bot.domain.health_words import mentions_health
 from bot.domain.model import ReasonCategory
 
@@ -241,6 +245,7 @@ class AmperSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         self._last_intents: "OrderedDict[str, Tuple[Optional[str], str]]" = OrderedDict()
         if self.engine.dialect.name != "sqlite":
+            self._server_engine()
             return
         # Rasa's SQLite engine opens and closes a connection per call (NullPool); in WAL
         # mode closing the last connection checkpoints the log, every turn.  One kept
@@ -250,6 +255,36 @@ class AmperSQLTrackerStore(SQLTrackerStore):
         self.engine = sa.create_engine(url, poolclass=SingletonThreadPool)
         event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessionmaker = sessionmaker(bind=self.engine)
+
+    def _server_engine(self) -> None:
+        """PostgreSQL (shared by several Rasa instances): Rasa's engine, with a connection
+        checked before use (a restarted server or a dropped connection is not an error on
+        the next turn) and ``AMPER_DB_CONNECT_TIMEOUT`` to reach the server."""
+        url = self.engine.url
+        kwargs = create_engine_kwargs(url)
+        if url.get_backend_name() == "postgresql":
+            kwargs["connect_args"] = {**kwargs.get("connect_args", {}),
+                                      "connect_timeout": settings.database().connect_timeout}
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **kwargs)
+        self.sessionmaker = sessionmaker(bind=self.engine)
+
+    def reachable(self) -> bool:
+        """Whether the conversations can be read (the readiness of ``amper serve rasa``):
+        a SQLite file still in place (a kept connection would go on writing into a deleted
+        one), the ``events`` table answering."""
+        try:
+            if self.engine.dialect.name == "sqlite":
+                path = self.engine.url.database
+                if path and path != ":memory:" and not Path(path).exists():
+                    return False
+            with self.engine.connect() as connection:
+                connection.execute(sa.select(sa.func.count()).select_from(
+                    self.SQLEvent.__table__).where(sa.false())).scalar()
+            return True
+        except Exception as error:  # noqa: BLE001 - any failure is "not reachable"
+            log.warning("base des conversations injoignable : %s", type(error).__name__)
+            return False
 
     def _rows(self, tracker: DialogueStateTracker, start: int) -> List[Dict[str, Any]]:
         """The rows of ``tracker.events[start:]``, redacted (the earlier events as context)."""

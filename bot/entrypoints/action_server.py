@@ -10,15 +10,22 @@ every Sanic 404/405 into a 500 (its catch-all exception handler).  Here:
   "action rejected" and needs that key);
 - an HTTP error keeps its own status (404, 405, 413…); any other exception is a 500 whose
   body does not echo the request;
-- the server binds to 127.0.0.1: only the Rasa server calls it.
+- the server binds to 127.0.0.1 (``AMPER_ACTIONS_HOST``: a private address when Rasa runs on
+  other machines): only the Rasa servers call it;
+- ``GET /ready`` says whether the booking store answers (200 ``{"ready": true}``, else 503
+  with the problems in French), beside rasa_sdk's ``GET /health``;
+- each action runs with the request id of the message (``metadata.request_id`` of the
+  tracker's latest message, bot/logs.py) and is logged in one line: name, outcome, duration.
 
-Run: ``python -m bot.entrypoints.action_server --port 5055`` (``amper run`` does it).
+Run: ``amper serve actions`` (``AMPER_ACTIONS_HOST:AMPER_ACTIONS_PORT``), or
+``python -m bot.entrypoints.action_server --port 5055`` (``amper run`` does it).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import time
 import zlib
 from typing import Any, Optional
 
@@ -27,10 +34,13 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import settings
+from bot import logs, settings
+from bot.adapters import probes
 
 LOOPBACK = "127.0.0.1"
 MAX_INFLATED_BYTES = 50 * 1024 * 1024
+STORE_DOWN = ("La base des demandes (AMPER_DATABASE_URL) est injoignable : les actions qui "
+              "lisent le planning ou enregistrent une demande échoueraient.")
 
 log = logging.getLogger("amper.actions")
 
@@ -67,10 +77,59 @@ def _decode(request: Request) -> Any:
     return json.loads(raw)
 
 
+def request_id_of(call: Any) -> Optional[str]:
+    """``metadata.request_id`` of the tracker's latest message in an action call."""
+    tracker = call.get("tracker") if isinstance(call, dict) else None
+    latest = tracker.get("latest_message") if isinstance(tracker, dict) else None
+    metadata = latest.get("metadata") if isinstance(latest, dict) else None
+    value = metadata.get(logs.METADATA_KEY) if isinstance(metadata, dict) else None
+    return logs.valid_request_id(value)
+
+
+async def _run_logged(self, action_call: Any) -> Any:
+    """rasa_sdk's ``ActionExecutor.run`` within the message's request id, logged in one line."""
+    from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
+
+    name = action_call.get("next_action") if isinstance(action_call, dict) else None
+    with logs.request_context(request_id_of(action_call)):
+        started, outcome = time.perf_counter(), "erreur"
+        try:
+            result = await type(self)._amper_original_run(self, action_call)
+            outcome = "ok"
+            return result
+        except ActionExecutionRejection:
+            outcome = "refusée"
+            raise
+        except ActionNotFoundException:
+            outcome = "inconnue"
+            raise
+        finally:
+            log.info("action %s : %s en %d ms", name, outcome,
+                     (time.perf_counter() - started) * 1000)
+
+
+def log_actions() -> None:
+    """Every action call of this process logged with its request id (idempotent)."""
+    from rasa_sdk.executor import ActionExecutor
+
+    if not hasattr(ActionExecutor, "_amper_original_run"):
+        ActionExecutor._amper_original_run = ActionExecutor.run
+        ActionExecutor.run = _run_logged
+
+
+async def ready(_: Request) -> HTTPResponse:
+    if await probes.within(probes.booking_store_reachable):
+        return response.json({"ready": True})
+    return response.json({"ready": False, "problems": [STORE_DOWN]}, status=503,
+                         dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+
 def create_app(package: str = "actions") -> Sanic:
     from rasa_sdk.endpoint import create_app as sdk_app
 
+    log_actions()
     app = sdk_app(package, cors_origins=None)
+    app.add_route(ready, "/ready", methods=["GET"])
 
     @app.on_request
     async def check_call(request: Request) -> Optional[HTTPResponse]:
@@ -107,7 +166,9 @@ def create_app(package: str = "actions") -> Sanic:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description="AMPER action server (loopback only)")
+    parser = argparse.ArgumentParser(description="AMPER action server")
+    parser.add_argument("--host", default=None,
+                        help="listening address (AMPER_ACTIONS_HOST, 127.0.0.1 by default)")
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--actions", default="actions")
     args = parser.parse_args(argv)
@@ -116,10 +177,11 @@ def main(argv=None) -> None:
         raise SystemExit(settings.report(problems))
     if args.port is None:
         args.port = settings.servers().actions_port
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    host = args.host or settings.cluster().actions_host
+    logs.setup("actions")
     app = create_app(args.actions)
-    log.info("action server on http://%s:%d", LOOPBACK, args.port)
-    app.run(LOOPBACK, args.port, workers=1, access_log=False, motd=False)
+    log.info("serveur d'actions sur http://%s:%d", host, args.port)
+    app.run(host, args.port, workers=1, access_log=False, motd=False)
 
 
 if __name__ == "__main__":

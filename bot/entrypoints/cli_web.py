@@ -7,7 +7,8 @@ from bot.entrypoints.cli import actions_of, _ensure_schema, registrar
 
 @registrar
 def _register_serve(subparsers) -> None:
-    sub = actions_of(subparsers, "serve", "démarrer un serveur public", metavar="SERVEUR")
+    sub = actions_of(subparsers, "serve", "démarrer un serveur (un composant à la fois)",
+                     metavar="SERVEUR")
     gateway = sub.add_parser("gateway", help="la passerelle web (AMPER_WEB_HOST:AMPER_WEB_PORT) "
                                              "devant Rasa (127.0.0.1:AMPER_RASA_PORT)")
     gateway.set_defaults(func=_cmd_gateway)
@@ -19,6 +20,9 @@ def _register_serve(subparsers) -> None:
     demo.add_argument("--gateway", type=_gateway_url, default=None, metavar="URL",
                       help="adresse de la passerelle (http://127.0.0.1:AMPER_WEB_PORT par défaut)")
     demo.set_defaults(func=_cmd_widget_demo)
+    from bot.entrypoints import serve  # rasa, actions, dispatcher: each component on its own
+
+    serve.add_parsers(sub)
 
 
 def _gateway_url(value: str) -> str:

@@ -24,17 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-import yaml
-
 from bot.entrypoints.production import (  # noqa: F401 - local_secret: also amper chat's
     demo_password_problems, local_link_secret, local_secret, production_problems,
     secret_problems)
-from bot.entrypoints.rasa_server import RASA_ENV, TELEMETRY
+from bot.entrypoints.endpoints import endpoints_config, sqlite_url, write_endpoints
+from bot.entrypoints.rasa_server import TELEMETRY, child_env as rasa_child_env, rasa_argv
 from bot import settings
 from bot.settings import PROJECT_ROOT
 
 LOOPBACK = "127.0.0.1"
-RASA_MAX_BODY_BYTES = 64 * 1024
 
 
 def free_port() -> int:
@@ -50,6 +48,8 @@ class StackConfig:
     model: Path = PROJECT_ROOT / "models" / "amper.tar.gz"
     var_dir: Path = PROJECT_ROOT / "var"
     tracker_db: Optional[Path] = None  # default: var_dir / "tracker.db"
+    tracker_url: str = ""   # AMPER_TRACKER_URL when given (then tracker_db is not used)
+    redis_url: str = ""     # AMPER_REDIS_URL: Rasa's lock store (empty: in memory)
     env: Dict[str, str] = field(default_factory=dict)
     startup_timeout: float = 180.0
     dispatcher: bool = True
@@ -85,23 +85,16 @@ class Stack:
         self.config = config
         self.log_dir = config.var_dir / "log"
         self.procs: Dict[str, subprocess.Popen] = {}
-        self.tracker_url: Optional[str] = None  # the conversations (SQLite), for the purge
+        self.tracker_url: Optional[str] = None  # the conversations, for the purge
 
     # -- files -------------------------------------------------------------
     def write_endpoints(self) -> Path:
         cfg = self.config
-        template = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text(encoding="utf-8"))
-        template["action_endpoint"] = {"url": cfg.actions_url}
-        tracker = dict(template.get("tracker_store") or {"type": "SQL", "dialect": "sqlite"})
-        if tracker.get("dialect") == "sqlite":
-            tracker["db"] = str(cfg.tracker_db or (cfg.var_dir / "tracker.db"))
-            self.tracker_url = f"sqlite:///{tracker['db']}"
-        template["tracker_store"] = tracker
-        run_dir = cfg.var_dir / "run"
-        run_dir.mkdir(parents=True, exist_ok=True)
-        path = run_dir / f"endpoints-{cfg.rasa_port}.yml"
-        path.write_text(yaml.safe_dump(template, allow_unicode=True), encoding="utf-8")
-        return path
+        self.tracker_url = cfg.tracker_url or sqlite_url(
+            cfg.tracker_db or (cfg.var_dir / "tracker.db"))
+        config = endpoints_config(actions_url=cfg.actions_url, tracker_url=self.tracker_url,
+                                  redis_url=cfg.redis_url)
+        return write_endpoints(cfg.var_dir / "run" / f"endpoints-{cfg.rasa_port}.yml", config)
 
     # -- processes ---------------------------------------------------------
     def _spawn(self, name: str, argv: List[str], extra_env: Dict[str, str]) -> None:
@@ -134,24 +127,15 @@ class Stack:
         py = sys.executable
         self._spawn(
             "actions",
-            [py, "-m", "bot.entrypoints.action_server", "--port", str(cfg.actions_port)],
+            [py, "-m", "bot.entrypoints.action_server", "--host", LOOPBACK,
+             "--port", str(cfg.actions_port)],
             {},
         )
         self._spawn(
             "rasa",
-            [
-                py, "-m", "bot.entrypoints.rasa_server", "run",
-                "-i", LOOPBACK,
-                "-p", str(cfg.rasa_port),
-                "--model", str(cfg.model),
-                "--endpoints", str(endpoints),
-                "--credentials", str(PROJECT_ROOT / "credentials.yml"),
-            ],
-            # Bodies over 64 KiB get a 413 before any parsing (a valid message is < 30 KiB).
-            {"SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY_BYTES),
-             "SANIC_FALLBACK_ERROR_FORMAT": "json",
-             **{k: os.environ.get(k, v) for k, v in RASA_ENV.items()},
-             TELEMETRY: "false"},  # off, whatever the caller's environment says
+            rasa_argv(py, LOOPBACK, cfg.rasa_port, cfg.model, endpoints,
+                      PROJECT_ROOT / "credentials.yml"),
+            rasa_child_env({**os.environ, **cfg.env}),
         )
         if cfg.dispatcher:
             # Forwards recorded requests to the sector offices (issue 5).
@@ -354,9 +338,11 @@ def run(args: argparse.Namespace) -> int:
     demo_port = web.demo_port if ports.demo else None
     if demo_port and not web.embed_origins:
         env["AMPER_WEB_EMBED_ORIGINS"] = f"http://{LOOPBACK}:{demo_port}"
+    cluster = settings.cluster()
     cfg = StackConfig(rasa_port=args.rasa_port or ports.rasa_port,
                       actions_port=args.actions_port or ports.actions_port, model=args.model,
-                      gateway_port=web.port, demo_host_port=demo_port, env=env)
+                      gateway_port=web.port, demo_host_port=demo_port, env=env,
+                      tracker_url=cluster.tracker_url, redis_url=cluster.redis_url)
     stack = Stack(cfg)
     print("Démarrage des serveurs (chargement du modèle)…", flush=True)
     try:

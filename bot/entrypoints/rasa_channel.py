@@ -19,6 +19,12 @@ Rasa it:
   answer (from :class:`bot.adapters.tracker_store.AmperSQLTrackerStore`), for the web
   gateway's feedback.
 
+Each message is handled with its request id (``metadata.request_id``, or the ``X-Request-Id``
+header, or a new one: bot/logs.py), put in the message's metadata for the action server, and
+logged in one line (conversation hash, intent, duration).  ``GET /webhooks/rest/health``
+says the server is alive, ``GET /webhooks/rest/ready`` whether it can take conversations
+(:mod:`bot.entrypoints.rasa_ready`).
+
 Next to the webhook, ``POST /webhooks/rest/answers`` gives the ranked FAQ answers for a
 text, from the loaded model and domain, with nothing stored (the staff's answer panel:
 :mod:`bot.entrypoints.rasa_answers`).
@@ -29,9 +35,11 @@ URL of the REST channel.  It reads nothing from the request but ``sender``, ``me
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
+import time
 import unicodedata
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
@@ -43,8 +51,9 @@ from sanic.response import HTTPResponse
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
+from bot import logs
 from bot.chat import wording
-from bot.entrypoints import rasa_answers
+from bot.entrypoints import rasa_answers, rasa_ready
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +147,11 @@ def _intent_of(request: Request, sender: str, message_id: str) -> Optional[str]:
     return intent if intent and _INTENT.match(intent) else None
 
 
+def sender_tag(sender: str) -> str:
+    """A conversation in the logs: the start of its sender id's SHA-256, never the id."""
+    return hashlib.sha256(sender.encode("utf-8")).hexdigest()[:10]
+
+
 class AmperRestInput(InputChannel):
     """Rasa's REST webhook (same URL and answer format) with checked input."""
 
@@ -152,6 +166,9 @@ class AmperRestInput(InputChannel):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        hook.add_route(health, "/health", methods=["GET"], name="amper_health")
+        hook.add_route(rasa_ready.ready, "/ready", methods=["GET"], name="amper_ready")
+
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             try:
@@ -163,21 +180,33 @@ class AmperRestInput(InputChannel):
             except InputError as exc:
                 return _error(exc)
 
-            collector = CollectingOutputChannel()
-            message_id = uuid.uuid4().hex
-            try:
-                await on_new_message(UserMessage(text, collector, sender,
-                                                 input_channel=self.name(), metadata=metadata,
-                                                 message_id=message_id))
-            except Exception:  # noqa: BLE001 - logged; the client still gets a French answer
-                log.exception("message from %r could not be handled", sender[:40])
-            messages = collector.messages
-            if not messages:
-                alive = await _actions_alive(request)
-                text_out = wording.no_reply() if alive else wording.actions_unavailable()
-                messages = [{"recipient_id": sender, "text": text_out}]
-            intent = _intent_of(request, sender, message_id)
-            return response.json(messages, headers={INTENT_HEADER: intent} if intent else None)
+            given = (metadata or {}).get(logs.METADATA_KEY) or request.headers.get(logs.HEADER)
+            with logs.request_context(logs.valid_request_id(given)) as request_id:
+                # the action server reads it there (tracker.latest_message["metadata"])
+                metadata = {**(metadata or {}), logs.METADATA_KEY: request_id}
+                return await self._turn(request, on_new_message, sender, text, metadata)
 
         rasa_answers.add_route(hook)  # POST /webhooks/rest/answers
         return hook
+
+    async def _turn(self, request: Request, on_new_message, sender: str, text: str,
+                    metadata: Dict[str, Any]) -> HTTPResponse:
+        """One message through Rasa, logged in one line (never its text)."""
+        started = time.perf_counter()
+        collector = CollectingOutputChannel()
+        message_id = uuid.uuid4().hex
+        try:
+            await on_new_message(UserMessage(text, collector, sender,
+                                             input_channel=self.name(), metadata=metadata,
+                                             message_id=message_id))
+        except Exception:  # noqa: BLE001 - logged; the client still gets a French answer
+            log.exception("message de la conversation %s non traité", sender_tag(sender))
+        messages = collector.messages
+        if not messages:
+            alive = await _actions_alive(request)
+            text_out = wording.no_reply() if alive else wording.actions_unavailable()
+            messages = [{"recipient_id": sender, "text": text_out}]
+        intent = _intent_of(request, sender, message_id)
+        log.info("tour : conversation %s, intention %s, %d ms", sender_tag(sender),
+                 intent or "-", (time.perf_counter() - started) * 1000)
+        return response.json(messages, headers={INTENT_HEADER: intent} if intent else None)

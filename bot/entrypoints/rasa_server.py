@@ -124,6 +124,45 @@ RASA_ENV = {"TF_ENABLE_ONEDNN_OPTS": "0", "MALLOC_ARENA_MAX": "2", "RASA_TELEMET
 TELEMETRY = "RASA_TELEMETRY_ENABLED"
 
 
+#: Bodies over 64 KiB get a 413 before any parsing (a valid message is < 30 KiB).
+RASA_MAX_BODY_BYTES = 64 * 1024
+
+
+def child_env(environ) -> dict:
+    """The environment of a Rasa process started from ``environ`` (launcher, amper serve rasa)."""
+    env = dict(environ)
+    env.update({"SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY_BYTES),
+                "SANIC_FALLBACK_ERROR_FORMAT": "json",
+                **{k: environ.get(k, v) for k, v in RASA_ENV.items()}})
+    env[TELEMETRY] = "false"  # off, whatever the caller's environment says
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def rasa_argv(python: str, host: str, port: int, model, endpoints, credentials) -> list:
+    """``rasa run`` through this module: our channel only, never ``--enable-api``."""
+    return [python, "-m", "bot.entrypoints.rasa_server", "run", "-i", host, "-p", str(port),
+            "--model", str(model), "--endpoints", str(endpoints),
+            "--credentials", str(credentials)]
+
+
+def use_amper_logs() -> None:
+    """Rasa's coloured logs replaced by ours (bot/logs.py: component ``rasa``, instance,
+    request id), when ``rasa run`` sets up its logging."""
+    import os
+    import rasa.utils.io
+
+    from bot import logs
+
+    def configure(loglevel=None) -> None:
+        level = loglevel or os.environ.get("LOG_LEVEL", "INFO")
+        if isinstance(level, str):
+            level = logging.getLevelName(level.upper())
+        logs.setup("rasa", level=level if isinstance(level, int) else logging.INFO)
+
+    rasa.utils.io.configure_colored_logging = configure
+
+
 def main() -> None:
     import os
 
@@ -133,6 +172,7 @@ def main() -> None:
     apply_fixes()
     from rasa.__main__ import main as rasa_main
 
+    use_amper_logs()
     rasa_main()
 
 
