@@ -14,7 +14,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/
 # Rasa's telemetry stays off in everything we run (training, servers, tests).
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install train run test test-fast validate eval bench lock clean
+.PHONY: help install train run test test-fast test-redis validate eval bench lock clean
 
 help:
 	@echo "make run    installe tout si besoin, entraîne si besoin, puis lance l'assistant"
@@ -51,13 +51,18 @@ validate: $(STAMP)
 run: $(MODEL)
 	AMPER_DEMO=$${AMPER_DEMO:-1} $(VENV)/bin/amper run
 
-# --- tests: everything, including a throwaway PostgreSQL --------------------
+# --- tests: everything, including a throwaway PostgreSQL and a throwaway Redis ---
 # Two workers (pytest-xdist), a module's tests kept together so that a module's stack
 # starts once; TEST_WORKERS=0 runs everything in one process.
 TEST_WORKERS ?= auto
 test: $(MODEL)
 	scripts/ensure-chromium.sh
-	scripts/with-postgres.sh $(PY) -m pytest tests --durations=15 -n $(TEST_WORKERS) --dist loadscope
+	scripts/with-postgres.sh scripts/with-redis.sh \
+	  $(PY) -m pytest tests --durations=15 -n $(TEST_WORKERS) --dist loadscope
+
+# The gateways' shared state in Redis (two gateways on one throwaway Redis), no model needed.
+test-redis: $(STAMP)
+	scripts/with-redis.sh $(PY) -m pytest tests/integration/test_gateway_cluster*.py -q
 
 # The inner loop: unit tests and SQLite integration tests, no trained model, no servers.
 test-fast: $(STAMP)
