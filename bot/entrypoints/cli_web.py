@@ -45,7 +45,7 @@ def rasa_url() -> str:
 def _cmd_gateway(args) -> int:
     from aiohttp import web
 
-    from bot import settings
+    from bot import logs, settings
     from bot.domain.errors import ServiceError
     from bot.web.app import create_app
 
@@ -53,10 +53,14 @@ def _cmd_gateway(args) -> int:
         raise ServiceError("AMPER_SECRET n'est pas défini : la passerelle ne peut pas signer "
                            "l'identité des clients connectés.")
     _ensure_schema()
-    config = settings.web()
-    app = create_app(config, rasa_url())
-    print(f"Passerelle web sur http://{config.host}:{config.port} (Rasa : {rasa_url()})")
-    web.run_app(app, host=config.host, port=config.port, print=None)
+    config, cluster = settings.web(), settings.cluster()
+    logs.setup("gateway")
+    app = create_app(config, cluster.rasa_urls, redis_url=cluster.redis_url)
+    webhooks = ", ".join(f"{url}/webhooks/rest/webhook" for url in cluster.rasa_urls)
+    shared = "Redis" if cluster.redis_url else "en mémoire"
+    print(f"Passerelle web sur http://{config.host}:{config.port} (Rasa : {webhooks} ; "
+          f"sessions {shared})")
+    web.run_app(app, host=config.host, port=config.port, print=None, access_log=None)
     return 0
 
 

@@ -27,16 +27,16 @@ async def post_login(request: web.Request) -> web.Response:
         return error(400, wording.LOGIN_FIELDS)
     limiter = request.app[LIMITER]
     keys = (f"login:{login.strip().lower()}", f"addr:{client_address(request)}")
-    if limiter.blocked(*keys):
+    if await limiter.is_blocked(*keys):
         return error(429, wording.TOO_MANY_ATTEMPTS)
     config = request.app[CONFIG]
     account = await asyncio.to_thread(config["authenticate"], login, password)
     client = account is not None and account.role == Role.CLIENT and account.client_number
     staff = account is not None and account.role in (Role.STAFF, Role.OFFICE)
     if not (client or staff):
-        limiter.fail(*keys)
+        await limiter.add_failure(*keys)
         return error(401, wording.BAD_CREDENTIALS)
-    limiter.clear(keys[0])
+    await limiter.reset(keys[0])
     if staff:
         sectors = await asyncio.to_thread(config["staff_sectors"], account.login)
         session = _rotated(request)
@@ -83,8 +83,11 @@ async def get_connexion(request: web.Request) -> web.StreamResponse:
     token = request.query.get("jeton", "")
     if not secret:
         return _notice(request, 404, wording.LINK_TITLE, wording.LINK_DISABLED)
+    guard = config["link_guard"]  # in memory, or in Redis (shared by the gateways)
     try:
-        client_number = link.verify_link(token, secret=secret, guard=config["link_guard"])
+        checked = link.check_link(token, secret=secret, now=guard.clock())
+        await guard.use(checked.jti, checked.expires_at)
+        client_number = checked.client_number
     except link.LinkError as refused:
         return _notice(request, 400, wording.LINK_TITLE, link.LINK_MESSAGES[refused.reason])
     if not await asyncio.to_thread(config["client_exists"], client_number):

@@ -6,13 +6,15 @@ import asyncio
 import logging
 import re
 import secrets
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
-from aiohttp import ClientError, ClientSession, ClientTimeout, web
+from aiohttp import web
 
+from bot import logs
 from bot.chat.identity import mint_token
 from bot.web import wording
-from bot.web.http import CONFIG, client_number_json, error, read_json
+from bot.web.http import CONFIG, INFLIGHT, RASA, client_number_json, error, read_json
+from bot.web.rasa_pool import WEBHOOK, RasaLost, RasaUnreachable
 from bot.web.sessions import Conversation, Session
 
 MAX_MESSAGE = 2000
@@ -103,35 +105,45 @@ async def relay(request: web.Request, data: Dict[str, Any], conversation: Conver
         return error(400, wording.BAD_LABEL)
     if message_id in conversation.replies:  # a retry of a message already answered
         return web.json_response({"messages": conversation.replies[message_id]})
-    pending = conversation.inflight.get(message_id)
-    if pending is None:  # a retry while the first one is still waiting for Rasa joins it
-        shown = (label or "").strip() or text.strip()
+    # a retry while the first one is still waiting for Rasa joins it (in this process; on
+    # another gateway, the stored replies answer it once the first one is done)
+    inflight = request.app[INFLIGHT]
+    flight = (conversation.sender, message_id)
+    pending = inflight.get(flight)
+    shown = (label or "").strip() or text.strip()
+    if pending is None:
         pending = asyncio.ensure_future(
             _forward(request.app, conversation, message_id, text, shown, token, watch, tell))
-        conversation.inflight[message_id] = pending
-        pending.add_done_callback(lambda _: conversation.inflight.pop(message_id, None))
+        inflight[flight] = pending
+        pending.add_done_callback(lambda _: inflight.pop(flight, None))
     try:
-        answers = await asyncio.shield(pending)
+        answers, intent = await asyncio.shield(pending)
     except AssistantDown as down:
         return error(down.status, down.message)
+    if message_id not in conversation.replies:  # joined: this request's copy learns it too
+        conversation.remember(message_id, {"from": "user", "id": message_id, "text": shown},
+                              answers, intent)
     return web.json_response({"messages": answers})
 
 
 async def _forward(app: web.Application, conversation: Conversation, message_id: str,
                    text: str, shown: str, token: Optional[str], watch: bool,
-                   tell: Optional[str] = None) -> List[dict]:
+                   tell: Optional[str] = None) -> Tuple[List[dict], Optional[str]]:
     config = app[CONFIG]
-    metadata = {"auth": token} if token else {}
+    metadata: Dict[str, Any] = {"auth": token} if token else {}
+    request_id = logs.current_request_id()
+    if request_id:
+        metadata[logs.METADATA_KEY] = request_id
     payload = {"sender": conversation.sender, "message": text, "metadata": metadata}
     down = AssistantDown(503, wording.unavailable(config["contact"]))
     try:
-        async with ClientSession(timeout=ClientTimeout(total=config["timeout"])) as http:
-            async with http.post(config["rasa_url"], json=payload) as answer:
-                body = await answer.json(content_type=None)
-                intent = answer.headers.get(INTENT_HEADER)
-                status = answer.status
-    except (ClientError, asyncio.TimeoutError, ValueError):
+        reply = await app[RASA].post(WEBHOOK, payload, key=conversation.sender)
+    except RasaUnreachable:
         raise down from None
+    except RasaLost as lost:
+        log.warning("message perdu en route vers Rasa (%s)", lost)
+        raise AssistantDown(503, wording.TURN_LOST) from None
+    body, intent, status = reply.body, reply.headers.get(INTENT_HEADER), reply.status
     if status == 400 and isinstance(body, dict) and isinstance(body.get("message"), str):
         raise AssistantDown(400, body["message"])  # the channel's own French explanation
     if status != 200:
@@ -142,7 +154,7 @@ async def _forward(app: web.Application, conversation: Conversation, message_id:
                          answers, intent)
     if watch and intent in UNANSWERED_INTENTS and not text.lstrip().startswith("/"):
         await _keep_unanswered(app, text, UNANSWERED_INTENTS[intent])
-    return answers
+    return answers, intent
 
 
 async def _keep_unanswered(app: web.Application, text: str, kind: str) -> None:

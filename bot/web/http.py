@@ -9,13 +9,20 @@ from typing import Any, Optional, Union
 from aiohttp import web
 
 from bot.web import wording
+from bot.web.rasa_pool import RasaPool
 from bot.web.sessions import RateLimiter, SessionStore
 
 MAX_BODY = 16 * 1024
 
+#: the sessions and the login rate limit: in memory, or in Redis (bot.web.shared_state)
 SESSIONS = web.AppKey("sessions", SessionStore)
 LIMITER = web.AppKey("limiter", RateLimiter)
 CONFIG = web.AppKey("config", dict)
+RASA = web.AppKey("rasa", RasaPool)
+#: (sender, message id) -> the forwarding in progress in this process
+INFLIGHT = web.AppKey("inflight", dict)
+#: the Redis client when AMPER_REDIS_URL is set, else None
+REDIS = web.AppKey("redis", object)
 
 
 def error(status: int, message: str) -> web.Response:
@@ -60,9 +67,7 @@ def client_address(request: web.Request) -> str:
     of those proxies (the addresses before it were written by the visitor and prove
     nothing)."""
     remote = request.remote or "?"
-    web_settings = request.app[CONFIG].get("web")
-    proxies = [ipaddress.ip_network(p, strict=False)
-               for p in getattr(web_settings, "trusted_proxies", ())]
+    proxies = _proxies(request)
     if not proxies or not _within(remote, proxies):
         return remote
     hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
@@ -70,6 +75,18 @@ def client_address(request: web.Request) -> str:
         if not _within(hop, proxies):
             return hop if _address(hop) else remote
     return remote
+
+
+def from_trusted_proxy(request: web.Request) -> bool:
+    """Whether the connection comes from a proxy of AMPER_WEB_TRUSTED_PROXIES."""
+    proxies = _proxies(request)
+    return bool(proxies) and _within(request.remote or "?", proxies)
+
+
+def _proxies(request: web.Request) -> list:
+    web_settings = request.app[CONFIG].get("web")
+    return [ipaddress.ip_network(p, strict=False)
+            for p in getattr(web_settings, "trusted_proxies", ())]
 
 
 def _address(text: str) -> Optional[ipaddress._BaseAddress]:

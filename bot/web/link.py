@@ -25,7 +25,7 @@ import re
 import secrets as random_source
 import threading
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import jwt
 
@@ -78,8 +78,8 @@ class LinkError(Exception):
 class ReplayGuard:
     """The jtis already accepted, each kept until its expiry (``exp`` + leeway).
 
-    In memory, for one gateway process; with several processes, replace it by a shared
-    store (e.g. Redis ``SET jti 1 NX EXAT expiry``) offering the same :meth:`claim`.
+    In memory, for one gateway process; with several gateways, the Redis guard of
+    :mod:`bot.web.shared_state` (``SET NX``) offers the same :meth:`use`.
 
     Bounded: at most ``max_entries`` jtis.  Expired ones are forgotten first (earliest
     expiry first).  A jti whose link could still be accepted is *never* forgotten to make
@@ -112,6 +112,10 @@ class ReplayGuard:
                 raise LinkError("unavailable")
             self._expiry[jti] = expires_at
             heapq.heappush(self._heap, (expires_at, jti))
+
+    async def use(self, jti: str, expires_at: float) -> None:
+        """:meth:`claim`, as the gateway calls it (the Redis guard's interface)."""
+        self.claim(jti, expires_at)
 
     def __contains__(self, jti: object) -> bool:
         return jti in self._expiry
@@ -150,8 +154,22 @@ def verify_link(token: str, *, secret: str, guard: ReplayGuard,
     shorter than 32 bytes (a configuration error, not the visitor's).  ``now`` defaults to
     the guard's clock.  Only a token that passes every other check uses up its jti.
     """
-    key = _check_secret(secret)
     now = guard.clock() if now is None else now
+    checked = check_link(token, secret=secret, now=now)
+    guard.claim(checked.jti, checked.expires_at, now=now)
+    return checked.client_number
+
+
+class CheckedLink(NamedTuple):
+    client_number: str
+    jti: str
+    expires_at: float          # until when its jti must be remembered (exp + leeway)
+
+
+def check_link(token: str, *, secret: str, now: float) -> CheckedLink:
+    """Every check of :func:`verify_link` but the replay one (the caller claims ``jti``:
+    the gateway does it in the shared guard, a coroutine)."""
+    key = _check_secret(secret)
     if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
         raise LinkError("malformed")
     token = token.strip()
@@ -174,8 +192,7 @@ def verify_link(token: str, *, secret: str, guard: ReplayGuard,
     client_number = payload.get("sub")
     if not isinstance(client_number, str) or not _CLIENT_NUMBER.fullmatch(client_number):
         raise LinkError("subject")
-    guard.claim(jti, expires + LEEWAY, now=now)
-    return client_number
+    return CheckedLink(client_number, jti, expires + LEEWAY)
 
 
 def _verified_payload(token: str, key: bytes) -> Dict[str, Any]:

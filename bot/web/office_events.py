@@ -26,6 +26,7 @@ from aiohttp import web
 
 from bot import settings as app_settings
 from bot.web.http import CONFIG, SESSIONS
+from bot.web.shared_state import StateUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +176,15 @@ def _gone(request: web.Request) -> bool:
     return transport is None or transport.is_closing()
 
 
+async def _alive(request: web.Request, session_id: str) -> bool:
+    """Whether the stream's session still exists (without counting it as a use).  Redis not
+    answering for a moment does not end the office's live list: checked again next time."""
+    try:
+        return await request.app[SESSIONS].check_alive(session_id)
+    except StateUnavailable:
+        return True
+
+
 async def stream(request: web.Request, session: Any) -> Optional[web.StreamResponse]:
     """The office's event stream (the caller checked that the session is an office's);
     None when too many streams are open (the caller answers 429)."""
@@ -197,7 +207,7 @@ async def stream(request: web.Request, session: Any) -> Optional[web.StreamRespo
             try:
                 event = await asyncio.wait_for(subscriber.queue.get(), CHECK_SECONDS)
             except asyncio.TimeoutError:
-                if _gone(request) or not request.app[SESSIONS].alive(session.id):
+                if _gone(request) or not await _alive(request, session.id):
                     break  # the visitor left, logged out, or the session expired
                 idle += CHECK_SECONDS
                 if idle >= PING_SECONDS:

@@ -1,13 +1,14 @@
-"""Server-side sessions and the login rate limit, kept in memory.
+"""Server-side sessions and the login rate limit, kept in memory (one gateway process).
 
-One process, one store: :class:`SessionStore` is the one place to replace (by Redis…) when
-the gateway runs in several processes.  The browser only ever holds the random session id;
-the Rasa sender id is derived from it (:meth:`Session.sender_id`) and never read from a
-request.
+With several gateways (``AMPER_REDIS_URL``), :mod:`bot.web.shared_state` offers the same
+interface in Redis; the gateway only uses the part both share: ``new()``, ``rotate()``,
+``end()`` and the coroutines ``load()``, ``commit()``, ``check_alive()`` for the sessions;
+``is_blocked()``, ``add_failure()``, ``reset()`` for the rate limit.  The browser only ever
+holds the random session id; the Rasa sender id is derived from it
+(:meth:`Session.sender_id`) and never read from a request.
 """
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import secrets
 import time
@@ -36,8 +37,6 @@ class Conversation:
     history: List[Dict[str, Any]] = field(default_factory=list)
     #: message id -> the answer's messages (a retry of the same id gets them again)
     replies: "OrderedDict[str, List[Dict[str, Any]]]" = field(default_factory=OrderedDict)
-    #: message id -> the forwarding in progress (a retry waits for it instead of resending)
-    inflight: Dict[str, "asyncio.Future"] = field(default_factory=dict)
     #: answer id -> the intent of the question it answered (kept for the thumbs)
     intents: "OrderedDict[str, str]" = field(default_factory=OrderedDict)
 
@@ -86,6 +85,8 @@ class Session:
     callers: "OrderedDict[str, Conversation]" = field(default_factory=OrderedDict)
     #: the callers whose file was opened (so within the sectors): the only ones chatted for
     callers_allowed: Set[str] = field(default_factory=set)
+    #: ended by a logout or a login (rotation): a shared store forgets it after the request
+    ended: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.chat is None:
@@ -152,6 +153,16 @@ class SessionStore:
         session = self._sessions.get(session_id)
         return session is not None and self.clock() - session.last_seen <= self.idle_seconds
 
+    # --- the interface shared with the Redis store (bot.web.shared_state) ---
+    async def load(self, session_id: Optional[str]) -> Optional[Session]:
+        return self.get(session_id)
+
+    async def commit(self, loaded: Optional[Session], current: Optional[Session]) -> None:
+        """After a request (the sessions live here: nothing to write)."""
+
+    async def check_alive(self, session_id: str) -> bool:
+        return self.alive(session_id)
+
     def rotate(self, session: Session) -> Session:
         """A new id and CSRF token for the same visitor (at login): an id known before the
         login (fixation) opens nothing afterwards."""
@@ -161,6 +172,7 @@ class SessionStore:
         return fresh
 
     def end(self, session: Session) -> None:
+        session.ended = True
         self._sessions.pop(session.id, None)
 
     def __len__(self) -> int:
@@ -195,6 +207,16 @@ class RateLimiter:
 
     def clear(self, key: str) -> None:
         self._failures.pop(key, None)
+
+    # --- the interface shared with the Redis limiter (bot.web.shared_state) ---
+    async def is_blocked(self, *keys: str) -> bool:
+        return self.blocked(*keys)
+
+    async def add_failure(self, *keys: str) -> None:
+        self.fail(*keys)
+
+    async def reset(self, key: str) -> None:
+        self.clear(key)
 
     def _recent(self, key: str) -> Deque[float]:
         found = self._failures[key]

@@ -45,11 +45,13 @@ import unicodedata
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Tuple
 
-from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
+from aiohttp import ClientSession, TCPConnector, web
 
 from bot.faq.topics import FAQ_TOPICS
 from bot.web import wording
-from bot.web.http import CONFIG, error
+from bot.web.http import CONFIG, RASA, REDIS, error
+from bot.web.rasa_pool import ANSWERS as ANSWERS_PATH
+from bot.web.rasa_pool import RasaLost, RasaUnreachable
 from bot.web.staff_api import staff_session
 
 ROUTE = "/api/conseiller/reponse"
@@ -134,8 +136,11 @@ class AnswerCache:
     """The LRU cache of panels by normalised query, and the queries waiting for Rasa."""
 
     def __init__(self, size: int = CACHE_SIZE, seconds: float = CACHE_SECONDS,
-                 clock=time.monotonic) -> None:
+                 clock=time.monotonic, shared: Any = None) -> None:
         self.size, self.seconds, self.clock = size, seconds, clock
+        #: the panels in Redis, shared by the gateways (bot.web.shared_state.RedisAnswers):
+        #: used instead of the local LRU when set
+        self.shared = shared
         self._panels: "OrderedDict[str, Tuple[float, Dict[str, Any]]]" = OrderedDict()
         self.inflight: Dict[str, "asyncio.Future[Dict[str, Any]]"] = {}
         self.http: Optional[ClientSession] = None
@@ -158,10 +163,19 @@ class AnswerCache:
     def __len__(self) -> int:
         return len(self._panels)
 
+    async def lookup(self, key: str) -> Optional[Dict[str, Any]]:
+        return self.get(key) if self.shared is None else await self.shared.lookup(key)
+
+    async def keep(self, key: str, value: Dict[str, Any]) -> None:
+        if self.shared is None:
+            self.put(key, value)
+        else:
+            await self.shared.keep(key, value)
+
     async def answer(self, app: web.Application, key: str,
                      text: str) -> Tuple[Dict[str, Any], str]:
         """(the panel, where it came from: "cache", "rasa" or "joined" a query in flight)."""
-        cached = self.get(key)
+        cached = await self.lookup(key)
         if cached is not None:
             self.hits += 1
             return cached, "cache"
@@ -179,24 +193,23 @@ class AnswerCache:
         return await asyncio.shield(pending), source
 
     async def _fetch(self, app: web.Application, key: str, text: str) -> Dict[str, Any]:
-        config = app[CONFIG]
+        config, pool = app[CONFIG], app[RASA]
         if self.http is None or self.http.closed:
-            self.http = ClientSession(
-                timeout=ClientTimeout(total=min(RASA_TIMEOUT, config.get("timeout") or RASA_TIMEOUT)),
-                connector=TCPConnector(limit=32))
+            self.http = pool.session(min(RASA_TIMEOUT, config.get("timeout") or RASA_TIMEOUT),
+                                     connector=TCPConnector(limit=32))
         down = RasaProblem(503, wording.unavailable(config["contact"]))
-        try:
-            async with self.http.post(answers_url(config["rasa_url"]), json={"text": text}) as resp:
-                body = await resp.json(content_type=None)
-                status = resp.status
-        except (ClientError, asyncio.TimeoutError, ValueError):
+        try:  # a read-only question: any instance may answer it, and again after a failure
+            reply = await pool.post(ANSWERS_PATH, {"text": text}, key=key, http=self.http,
+                                    idempotent=True)
+        except (RasaUnreachable, RasaLost):
             raise down from None
+        body, status = reply.body, reply.status
         if status == 400 and isinstance(body, dict) and isinstance(body.get("message"), str):
             raise RasaProblem(400, body["message"])
         if status != 200 or not isinstance(body, dict):
             raise down
         result = panel(body)
-        self.put(key, result)
+        await self.keep(key, result)
         return result
 
     async def close(self) -> None:
@@ -239,7 +252,13 @@ async def answer(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     """Registers the route, its cache and the closing of its connections to Rasa."""
-    cache = AnswerCache()
+    redis = app.get(REDIS)
+    if redis is not None:
+        from bot.web.shared_state import RedisAnswers
+
+        cache = AnswerCache(shared=RedisAnswers(redis))
+    else:
+        cache = AnswerCache()
     app[ANSWERS] = cache
 
     async def close(_: web.Application) -> None:

@@ -41,6 +41,12 @@ def client_exists(client_number: str) -> bool:
     return views.client_exists(_uow(), client_number)
 
 
+def store_ready() -> bool:
+    """A cheap question to the store (``GET /ready``): raises when it does not answer."""
+    client_exists("0")
+    return True
+
+
 def record_feedback(intent: str, value: str) -> None:
     _services().record_feedback(_uow(), intent=intent, value=value, channel="web")
 
@@ -138,4 +144,5 @@ DEFAULTS: Dict[str, Callable[..., Any]] = {
         "staff_sectors", "search_clients", "caller_file", "create_callback",
         "unanswered_groups", "label_unanswered", "export_labelled_nlu",
         "office_inbox", "office_open_count", "office_request", "office_decide",
-        "office_changes", "month_summary", "office_webhook_secret", "client_notices")}
+        "office_changes", "month_summary", "office_webhook_secret", "client_notices",
+        "store_ready")}

@@ -32,6 +32,12 @@ CLIENT_NOT_OPENED = "Ouvrez d'abord le dossier de ce client (recherche de client
 CALLBACK_FIELDS = "Indiquez le numéro à rappeler, le moment préféré et le sujet."
 LABEL_FIELDS = "Choisissez des questions et un sujet."
 UNEXPECTED = "Erreur inattendue. Réessayez dans un instant."
+TURN_LOST = ("Le message n'a pas pu être traité. Réessayez : rien n'a été enregistré "
+             "en double.")
+STATE_UNAVAILABLE = ("Service momentanément indisponible. Réessayez dans quelques instants.")
+NOT_READY_STORE = "La base de réservations ne répond pas."
+NOT_READY_REDIS = "Redis ne répond pas (sessions partagées des passerelles)."
+NOT_READY_RASA = "Aucune instance de Rasa n'est prête."
 HTTP_ERRORS = {404: "Page introuvable.", 405: "Méthode non autorisée.",
                413: TOO_LARGE}
 
