@@ -149,3 +149,27 @@ def test_ready_with_redis(redis_url):
             response = await client.get("/ready")
             assert response.status == 200 and await response.json() == {"ready": True}
     asyncio.run(main())
+
+
+def test_a_staff_members_callers_are_shared_by_the_gateways(redis_url):
+    fake = Instance("A")
+
+    async def main():
+        async with instances(fake) as urls, gateways(urls, 2, redis_url=redis_url) as [a, b]:
+            response = await login(a, await csrf_of(a), "accueil", DEMO_PASSWORD)
+            csrf = (await response.json())["csrf"]
+            share_cookie(a, b)
+            assert (await a.get("/api/conseiller/clients/1001")).status == 200
+            said = await post(b, "/api/conseiller/messages",
+                              {"client": "1001", "message": "annuler jeudi", "id": "m-caller-01"},
+                              csrf)
+            assert said.status == 200
+            opened = await (await a.get("/api/conseiller/clients/1001")).json()
+            assert [e["text"] for e in opened["history"]] == ["annuler jeudi",
+                                                             "A : annuler jeudi"]
+            other = await post(b, "/api/conseiller/messages",
+                               {"client": "1002", "message": "x"}, csrf)
+            assert other.status == 404  # a file not opened in this session
+    asyncio.run(main())
+    [body] = fake.bodies
+    assert body["sender"].startswith("web-") and "auth" in body["metadata"]
