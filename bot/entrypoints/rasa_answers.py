@@ -19,7 +19,8 @@ this route of our REST channel (:mod:`bot.entrypoints.rasa_channel`, on 127.0.0.
   enough » to answer without asking), so that the gateway applies the same rule.
 
 Only the NLU runs: no tracker is read or written, no conversation, nothing stored.  The
-route answers only a loopback peer (403 otherwise) and checks its input like the webhook:
+route answers only a loopback peer, or a private one when Rasa listens on a private address
+(``AMPER_RASA_HOST``, several machines) (403 otherwise), and checks its input like the webhook:
 400 with a French ``{"error", "message"}``.
 """
 from __future__ import annotations
@@ -62,6 +63,18 @@ def _loopback(address: str) -> bool:
         return ipaddress.ip_address(address).is_loopback
     except ValueError:
         return False
+
+
+def allowed_peer(address: str, listening: str) -> bool:
+    """A loopback peer; or, when Rasa listens on a private address (``AMPER_RASA_HOST``,
+    several machines: docs/deploy.md), a peer of the private network (the gateways)."""
+    if _loopback(address):
+        return True
+    try:
+        peer, own = ipaddress.ip_address(address), ipaddress.ip_address(listening)
+    except ValueError:
+        return False
+    return not own.is_loopback and own.is_private and peer.is_private
 
 
 def text_of(body: Any) -> str:
@@ -138,12 +151,15 @@ def answers_of(parse: Dict[str, Any], agent: Any) -> Dict[str, Any]:
 
 def add_route(hook: Blueprint) -> None:
     """Adds ``POST /answers`` to the REST channel's blueprint (``/webhooks/rest/answers``)."""
+    from bot import settings
+
+    listening = settings.cluster().rasa_host
 
     @hook.route("/answers", methods=["POST"])
     async def answers(request: Request) -> HTTPResponse:
         from bot.entrypoints.rasa_channel import InputError
 
-        if not _loopback(request.ip or ""):
+        if not allowed_peer(request.ip or "", listening):
             return _problem(403, "not_loopback", NOT_LOOPBACK)
         try:
             body = json.loads(request.body or b"")

@@ -72,7 +72,9 @@ def rasa_command(args):
     endpoints = write_endpoints(PROJECT_ROOT / "var" / "run" / f"endpoints-{port}.yml", config)
     argv = rasa_argv(sys.executable, host, port, model.resolve(), endpoints,
                      PROJECT_ROOT / "credentials.yml")
-    return argv, child_env(os.environ), endpoints
+    env = child_env(os.environ)
+    env["AMPER_RASA_HOST"] = host  # what the channel's answers route compares its peers with
+    return argv, env, endpoints
 
 
 def _cmd_rasa(args) -> int:

@@ -118,3 +118,18 @@ def test_serve_rasa_without_a_model_says_so(tmp_path):
     with pytest.raises(ServiceError, match="make train"):
         serve.rasa_command(argparse.Namespace(interface=None, port=None,
                                               model=tmp_path / "none.tar.gz"))
+
+
+@pytest.mark.parametrize("peer, listening, allowed", [
+    ("127.0.0.1", "127.0.0.1", True),
+    ("10.0.0.8", "127.0.0.1", False),     # one machine: loopback only
+    ("10.0.0.8", "10.0.0.4", True),       # several machines: the private network's gateways
+    ("192.168.1.20", "10.0.0.4", True),
+    ("8.8.8.8", "10.0.0.4", False),       # never a public peer
+    ("not an ip", "10.0.0.4", False),
+])
+def test_the_answers_route_serves_the_private_network_only_when_rasa_listens_there(
+        peer, listening, allowed):
+    from bot.entrypoints.rasa_answers import allowed_peer
+
+    assert allowed_peer(peer, listening) is allowed
