@@ -10,6 +10,7 @@ slow store call does not hold every other conversation's turn.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
@@ -32,9 +33,12 @@ T = TypeVar("T")
 
 
 async def off_loop(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """``call(*args, **kwargs)`` in :data:`POOL`, awaited: the event loop goes on meanwhile."""
+    """``call(*args, **kwargs)`` in :data:`POOL`, awaited: the event loop goes on meanwhile.
+    It runs in a copy of the caller's context: the store's log lines carry the message's
+    request id (bot/logs.py)."""
+    context = contextvars.copy_context()
     return await asyncio.get_running_loop().run_in_executor(
-        POOL, functools.partial(call, *args, **kwargs))
+        POOL, functools.partial(context.run, call, *args, **kwargs))
 
 
 def turn_from(tracker: Tracker, extracted: Optional[Dict[str, Any]] = None) -> flows.Turn:
