@@ -13,6 +13,7 @@ from bot.web import shared_state, wording
 from bot.web.http import CONFIG, RASA, REDIS
 
 STORE_SECONDS = 3.0
+LAST = "readiness_problems"  # in the app's config: the problems of the last probe
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +25,14 @@ async def ready(request: web.Request) -> web.Response:
     problems = [text for ok, text in ((store, wording.NOT_READY_STORE),
                                       (redis, wording.NOT_READY_REDIS),
                                       (rasa, wording.NOT_READY_RASA)) if not ok]
+    config = app[CONFIG]
+    if problems != config.get(LAST, []):  # said when it changes, not at every probe
+        if problems:
+            log.warning("pas prête : %s", " ; ".join(problems))
+        else:
+            log.info("prête")
+    config[LAST] = problems
     if problems:
-        log.warning("pas prête : %s", " ; ".join(problems))
         return web.json_response({"ready": False, "problems": problems}, status=503)
     return web.json_response({"ready": True})
 
