@@ -14,7 +14,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/
 # Rasa's telemetry stays off in everything we run (training, servers, tests).
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install train run test test-fast test-redis validate eval bench lock clean
+.PHONY: help install train run test test-fast test-redis test-cluster validate eval bench lock clean
 
 help:
 	@echo "make run    installe tout si besoin, entraîne si besoin, puis lance l'assistant"
@@ -57,12 +57,21 @@ run: $(MODEL)
 TEST_WORKERS ?= auto
 test: $(MODEL)
 	scripts/ensure-chromium.sh
+	scripts/ensure-nginx.sh
 	scripts/with-postgres.sh scripts/with-redis.sh \
 	  $(PY) -m pytest tests --durations=15 -n $(TEST_WORKERS) --dist loadscope
+	$(MAKE) --no-print-directory test-cluster
 
 # The gateways' shared state in Redis (two gateways on one throwaway Redis), no model needed.
 test-redis: $(STAMP)
 	scripts/with-redis.sh $(PY) -m pytest tests/integration/test_gateway_cluster*.py -q
+
+# The whole cluster on loopback (issue 23, docs/deploy.md): PostgreSQL, Redis, nginx from
+# Debian's packages, 2 Rasa, 2 action servers, 2 gateways.
+test-cluster: $(MODEL)
+	scripts/ensure-nginx.sh
+	AMPER_TEST_CLUSTER=1 scripts/with-postgres.sh scripts/with-redis.sh \
+	  $(PY) -m pytest tests/cluster -v -p no:randomly
 
 # The inner loop: unit tests and SQLite integration tests, no trained model, no servers.
 test-fast: $(STAMP)

@@ -147,7 +147,9 @@ class Stack:
             # The public surface: forwards the browser's messages to Rasa (bot/web/).
             self._spawn("gateway", [py, "-m", "bot.entrypoints.cli", "serve", "gateway"],
                         {"AMPER_WEB_PORT": str(cfg.gateway_port),
-                         "AMPER_RASA_PORT": str(cfg.rasa_port)})
+                         "AMPER_RASA_PORT": str(cfg.rasa_port),
+                         # this stack's own Rasa, whatever the environment says
+                         "AMPER_RASA_URLS": f"http://{LOOPBACK}:{cfg.rasa_port}"})
         if cfg.gateway_port and cfg.demo_host_port:
             self._spawn("demo-host", [py, "-m", "bot.entrypoints.cli", "serve", "widget-demo",
                                       "--port", str(cfg.demo_host_port),

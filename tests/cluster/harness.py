@@ -71,8 +71,13 @@ class Process:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
 
+    def freeze(self) -> None:
+        """SIGSTOP: it still accepts connections (the kernel does) but answers nothing."""
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+
     def stop(self) -> None:
         if self.alive():
+            os.killpg(self.proc.pid, signal.SIGCONT)
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(40)
@@ -112,7 +117,7 @@ class Cluster:
             "AMPER_DATABASE_URL": self.booking_url, "AMPER_TRACKER_URL": self.tracker_url,
             "AMPER_REDIS_URL": self.redis_url, "AMPER_SECRET": SECRET, "AMPER_DEMO": "1",
             "AMPER_OFFICE_PHONE": "01 99 88 77 66", "AMPER_LOG_FORMAT": "json",
-            "AMPER_MODEL": str(self.model), "RASA_TELEMETRY_ENABLED": "false",
+            "RASA_TELEMETRY_ENABLED": "false",
             "AMPER_WEB_TRUSTED_PROXIES": "127.0.0.1",
         })
         env.update(extra)
@@ -127,7 +132,8 @@ class Cluster:
         return [self.processes[n].env["AMPER_RASA_BASE"] for n in ("rasa-1", "rasa-2")]
 
     def add(self, name: str, command: str, ready_path: str, **env: str) -> Process:
-        process = Process(name, [str(AMPER), "serve", command], self.env(
+        extra = ["--model", str(self.model)] if command == "rasa" else []
+        process = Process(name, [str(AMPER), "serve", command, *extra], self.env(
             AMPER_INSTANCE=name, **env), ready_path, self.var / "log" / f"{name}.log")
         self.processes[name] = process
         return process
