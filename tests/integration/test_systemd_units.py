@@ -43,3 +43,12 @@ def test_a_broken_unit_is_caught(tmp_path):
     unit = UNITS[0]
     broken = unit.read_text().replace("Restart=on-failure", "Restart=sometimes")
     assert "restart" in _verify(_local(unit, tmp_path, broken)).lower()
+
+
+def test_the_units_commands_exist():
+    """Every `amper serve X` a unit starts is a command of this checkout."""
+    done = subprocess.run([str(PROJECT_ROOT / ".venv" / "bin" / "amper"), "serve", "--help"],
+                          capture_output=True, text=True, timeout=120)
+    for unit in UNITS:
+        command = re.search(r"^ExecStart=\S+ serve (\w+)$", unit.read_text(), re.M).group(1)
+        assert command in done.stdout, (command, done.stdout)
