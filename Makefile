@@ -83,6 +83,9 @@ eval: $(MODEL)
 bench: $(MODEL)
 	$(PY) -m bot.entrypoints.bench
 	$(PY) -m bot.entrypoints.bench_clients --append reports/bench.md
+	scripts/ensure-nginx.sh
+	scripts/with-postgres.sh scripts/with-redis.sh \
+	  $(PY) -m bot.entrypoints.bench_cluster --append reports/bench.md
 
 # Regenerate the pinned set after changing dependencies in pyproject.toml.
 lock:

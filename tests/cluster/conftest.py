@@ -1,4 +1,4 @@
-"""The cluster (tests/cluster/harness.py) once for the module: needs PostgreSQL and Redis
+"""The cluster (bot/entrypoints/cluster_stack.py) once for the module: needs PostgreSQL and Redis
 (`make test-cluster` runs scripts/with-postgres.sh and scripts/with-redis.sh around it),
 Debian's nginx, and the trained model."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.harness import NGINX, Cluster, create_database
+from bot.entrypoints.cluster_stack import NGINX, Cluster, create_database
 
 pytestmark = pytest.mark.cluster
 

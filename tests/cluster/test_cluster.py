@@ -16,7 +16,7 @@ import pytest
 import requests as http
 
 from bot.chat.identity import mint_token
-from tests.cluster.harness import SECRET, sender
+from bot.entrypoints.cluster_stack import SECRET, sender
 
 pytestmark = pytest.mark.cluster
 CLIENTS = [str(n) for n in range(1001, 1009)]

@@ -1,8 +1,9 @@
-"""A whole AMPER cluster on loopback (issue 23, docs/deploy.md): PostgreSQL for the booking
-store and the conversations, Redis for Rasa's lock store and the gateways' state (both
-given by scripts/with-postgres.sh and scripts/with-redis.sh), two action servers behind
-nginx, two Rasa instances, two web gateways behind nginx.  Each component is started with
-its own ``amper serve …`` and environment, as the systemd units do."""
+"""A whole AMPER cluster on loopback (issue 23, docs/deploy.md), for tests/cluster and the
+cluster benchmark: PostgreSQL for the booking store and the conversations, Redis for Rasa's
+lock store and the gateways' state (both given by scripts/with-postgres.sh and
+scripts/with-redis.sh), action servers behind nginx, Rasa instances, web gateways behind
+nginx.  Each component is started with its own ``amper serve …`` and environment, as the
+systemd units do."""
 from __future__ import annotations
 
 import os
@@ -129,7 +130,8 @@ class Cluster:
         return f"http://127.0.0.1:{self.web_port}"
 
     def rasa_urls(self) -> List[str]:
-        return [self.processes[n].env["AMPER_RASA_BASE"] for n in ("rasa-1", "rasa-2")]
+        return [p.env["AMPER_RASA_BASE"] for n, p in sorted(self.processes.items())
+                if n.startswith("rasa-")]
 
     def add(self, name: str, command: str, ready_path: str, **env: str) -> Process:
         extra = ["--model", str(self.model)] if command == "rasa" else []
@@ -138,12 +140,13 @@ class Cluster:
         self.processes[name] = process
         return process
 
-    def start(self) -> "Cluster":
+    def start(self, rasa: int = 2, actions: int = 2, gateways: int = 2) -> "Cluster":
+        """``rasa`` Rasa instances, ``actions`` action servers, ``gateways`` gateways."""
         self.var.mkdir(parents=True, exist_ok=True)
         self.web_port, self.actions_port = free_port(), free_port()
-        actions = [free_port(), free_port()]
-        rasas = [free_port(), free_port()]
-        gateways = [free_port(), free_port()]
+        actions = [free_port() for _ in range(actions)]
+        rasas = [free_port() for _ in range(rasa)]
+        gateways = [free_port() for _ in range(gateways)]
         for n, port in enumerate(actions, 1):
             self.add(f"actions-{n}", "actions", f"http://127.0.0.1:{port}/ready",
                      AMPER_ACTIONS_PORT=str(port))
@@ -160,7 +163,8 @@ class Cluster:
         nginx_dir.mkdir(parents=True, exist_ok=True)
         conf = nginx_dir / "nginx.conf"
         conf.write_text(_render_nginx()(
-            f"127.0.0.1:{self.web_port}", [f"127.0.0.1:{p}" for p in gateways],
+            # (with no gateway, nginx still needs one upstream: a port nothing listens on)
+            f"127.0.0.1:{self.web_port}", [f"127.0.0.1:{p}" for p in gateways or [free_port()]],
             str(nginx_dir), standalone=True, actions_listen=f"127.0.0.1:{self.actions_port}",
             actions=[f"127.0.0.1:{p}" for p in actions]))
         self.nginx = subprocess.Popen([NGINX, "-p", str(nginx_dir), "-c", str(conf),

@@ -1,0 +1,170 @@
+"""``make bench``, one Rasa instance against two (issue 23): throughput and p95 of FAQ turns
+on this machine, with the cluster's real configuration (PostgreSQL tracker store, Redis lock
+store, `amper serve rasa`), and the memory of each instance.
+
+    scripts/with-postgres.sh scripts/with-redis.sh \\
+        .venv/bin/python -m bot.entrypoints.bench_cluster --append reports/bench.md
+
+Closed loop: N conversations (8 and 16) each send a FAQ question, read the answer, send the
+next, for ``--duration`` seconds.  First every conversation goes to instance 1 (the
+reference, measured in the same run), then they are spread over both instances by the
+gateway's rendezvous hashing.  Reported: turns per second, p50/p95, the ratio two/one, and
+each instance's resident memory (RSS of its process tree) after the run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from bot.entrypoints.bench import FAQ_QUESTIONS
+from bot.entrypoints.bench_report import quantile
+from bot.entrypoints.cluster_stack import Cluster, create_database
+from bot.settings import PROJECT_ROOT
+
+LEVELS = (8, 16)
+
+
+def _turn(base: str, sender: str, question: str) -> float:
+    body = json.dumps({"sender": sender, "message": question}).encode()
+    request = urllib.request.Request(base + "/webhooks/rest/webhook", data=body,
+                                     headers={"Content-Type": "application/json"})
+    t0 = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=120) as answer:
+        answer.read()
+    return time.perf_counter() - t0
+
+
+def load(bases: List[str], conversations: int, seconds: float) -> Dict[str, float]:
+    """Closed-loop FAQ turns; conversation i always goes to the instance the gateway's
+    rendezvous hashing gives its sender among ``bases``."""
+    from bot.web.rasa_pool import RasaPool
+
+    pool = RasaPool(bases, timeout=120)
+    latencies: List[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def talk(n: int) -> None:
+        sender = f"bench-{uuid.uuid4().hex[:10]}"
+        base = pool.order(sender)[0]
+        rng = random.Random(n)
+        while time.monotonic() < stop:
+            try:
+                took = _turn(base, sender, rng.choice(FAQ_QUESTIONS))
+            except OSError:
+                with lock:
+                    errors[0] += 1
+                continue
+            with lock:
+                latencies.append(took)
+
+    threads = [threading.Thread(target=talk, args=(n,)) for n in range(conversations)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    return {"turns": len(latencies), "errors": errors[0], "rate": len(latencies) / elapsed,
+            "p50": quantile(latencies, 50) * 1000, "p95": quantile(latencies, 95) * 1000}
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (MB), from /proc."""
+    total, pids = 0, [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            pids += [int(c) for c in children]
+        except OSError:
+            continue
+    return total / 1024
+
+
+def measure(model: Path, seconds: float, work: Optional[Path] = None) -> dict:
+    server, redis_url = os.environ.get("AMPER_TEST_POSTGRES_URL"), os.environ.get(
+        "AMPER_TEST_REDIS_URL")
+    if not server or not redis_url:
+        raise SystemExit("PostgreSQL et Redis nécessaires : lancez sous scripts/with-postgres.sh "
+                         "scripts/with-redis.sh (make bench le fait).")
+    from bot.adapters import db
+    from bot.service_layer.demo import load_demo_data
+    from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+
+    suffix = uuid.uuid4().hex[:8]
+    booking = create_database(server, f"bench_{suffix}")
+    tracker = create_database(server, f"bench_tracker_{suffix}")
+    db.upgrade(booking)
+    load_demo_data(SqlAlchemyUnitOfWork(booking))
+    db.dispose_engine(booking)
+    with tempfile.TemporaryDirectory(prefix="amper-bench-cluster-", dir=work) as tmp:
+        cluster = Cluster(var=Path(tmp), model=model, booking_url=booking,
+                          tracker_url=tracker, redis_url=redis_url).start(
+            rasa=2, actions=1, gateways=0)
+        try:
+            bases = cluster.rasa_urls()
+            for base in bases:  # warm both (first turns load lazily)
+                for question in FAQ_QUESTIONS[:3]:
+                    _turn(base, "bench-warm", question)
+            result = {"levels": {}, "cores": os.cpu_count()}
+            for level in LEVELS:
+                result["levels"][level] = {"one": load(bases[:1], level, seconds),
+                                           "two": load(bases, level, seconds)}
+            result["rss"] = {n: rss_mb(p.proc.pid) for n, p in cluster.processes.items()}
+        finally:
+            cluster.stop()
+    return result
+
+
+def section(result: dict) -> List[str]:
+    out = ["", f"## Une instance Rasa contre deux ({result['cores']} cœurs, PostgreSQL + Redis)",
+           "", "Tours FAQ en boucle fermée, même exécution : d'abord toutes les conversations "
+           "sur l'instance 1 (référence), puis réparties sur les deux par le hachage de la "
+           "passerelle.", "",
+           "| conversations | instances | tours/s | p50 | p95 | erreurs | débit 2/1 | p95 2/1 |",
+           "|---|---|---|---|---|---|---|---|"]
+    for level, pair in result["levels"].items():
+        one, two = pair["one"], pair["two"]
+        for label, row in (("1", one), ("2", two)):
+            ratio = (f"{two['rate'] / one['rate']:.2f} ×" if label == "2" and one["rate"]
+                     else "")
+            p95 = f"{two['p95'] / one['p95']:.2f} ×" if label == "2" and one["p95"] else ""
+            out.append(f"| {level} | {label} | {row['rate']:.1f} | {row['p50']:.0f} ms | "
+                       f"{row['p95']:.0f} ms | {row['errors']} | {ratio} | {p95} |")
+    out += ["", "Mémoire résidente après la mesure : " + ", ".join(
+        f"{name} {mb:.0f} Mo" for name, mb in sorted(result["rss"].items())) + "."]
+    return out
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench_cluster",
+                                     description="une instance Rasa contre deux")
+    parser.add_argument("--duration", type=float, default=20.0, help="secondes par mesure")
+    parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "amper.tar.gz")
+    parser.add_argument("--append", type=Path, metavar="FICHIER")
+    args = parser.parse_args(argv)
+    lines = section(measure(args.model, args.duration))
+    print("\n".join(lines))
+    if args.append is not None:
+        with args.append.open("a", encoding="utf-8") as report:
+            report.write("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
