@@ -28,7 +28,7 @@ from typing import Dict, List, Optional
 
 from bot.entrypoints.bench import FAQ_QUESTIONS
 from bot.entrypoints.bench_report import quantile
-from bot.entrypoints.cluster_stack import Cluster, create_database
+from bot.entrypoints.cluster_stack import Cluster, demo_databases
 from bot.settings import PROJECT_ROOT
 
 LEVELS = (8, 16)
@@ -102,16 +102,7 @@ def measure(model: Path, seconds: float, work: Optional[Path] = None) -> dict:
     if not server or not redis_url:
         raise SystemExit("PostgreSQL et Redis nécessaires : lancez sous scripts/with-postgres.sh "
                          "scripts/with-redis.sh (make bench le fait).")
-    from bot.adapters import db
-    from bot.service_layer.demo import load_demo_data
-    from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
-
-    suffix = uuid.uuid4().hex[:8]
-    booking = create_database(server, f"bench_{suffix}")
-    tracker = create_database(server, f"bench_tracker_{suffix}")
-    db.upgrade(booking)
-    load_demo_data(SqlAlchemyUnitOfWork(booking))
-    db.dispose_engine(booking)
+    booking, tracker = demo_databases(server, "bench")
     with tempfile.TemporaryDirectory(prefix="amper-bench-cluster-", dir=work) as tmp:
         cluster = Cluster(var=Path(tmp), model=model, booking_url=booking,
                           tracker_url=tracker, redis_url=redis_url).start(

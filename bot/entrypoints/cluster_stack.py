@@ -26,7 +26,8 @@ SECRET = "cluster-secret-0123456789-0123456789-abcdef"
 STARTUP_SECONDS = 420
 
 
-def _render_nginx():
+def render_nginx():
+    """scripts/cluster/render_nginx.py's ``render`` (a script, loaded from its file)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
@@ -34,6 +35,22 @@ def _render_nginx():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.render
+
+
+def demo_databases(server_url: str, prefix: str):
+    """Two new databases beside ``server_url``'s: the booking store (migrated, demo data)
+    and the conversations; their URLs."""
+    from bot.adapters import db
+    from bot.service_layer.demo import load_demo_data
+    from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+
+    suffix = uuid.uuid4().hex[:8]
+    booking = create_database(server_url, f"{prefix}_{suffix}")
+    tracker = create_database(server_url, f"{prefix}_tracker_{suffix}")
+    db.upgrade(booking)
+    load_demo_data(SqlAlchemyUnitOfWork(booking))
+    db.dispose_engine(booking)
+    return booking, tracker
 
 
 def create_database(server_url: str, name: str) -> str:
@@ -162,7 +179,7 @@ class Cluster:
         nginx_dir = self.var / "nginx"
         nginx_dir.mkdir(parents=True, exist_ok=True)
         conf = nginx_dir / "nginx.conf"
-        conf.write_text(_render_nginx()(
+        conf.write_text(render_nginx()(
             # (with no gateway, nginx still needs one upstream: a port nothing listens on)
             f"127.0.0.1:{self.web_port}", [f"127.0.0.1:{p}" for p in gateways or [free_port()]],
             str(nginx_dir), standalone=True, actions_listen=f"127.0.0.1:{self.actions_port}",

@@ -4,12 +4,11 @@ Debian's nginx, and the trained model."""
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 import pytest
 
-from bot.entrypoints.cluster_stack import NGINX, Cluster, create_database
+from bot.entrypoints.cluster_stack import NGINX, Cluster, demo_databases
 
 pytestmark = pytest.mark.cluster
 
@@ -22,16 +21,7 @@ def cluster(model_path, tmp_path_factory):
         pytest.skip("le cluster se teste avec make test-cluster")
     if not server or not redis_url or not Path(NGINX).exists():
         pytest.skip("make test-cluster : PostgreSQL, Redis et nginx nécessaires")
-    from bot.adapters import db
-    from bot.service_layer.demo import load_demo_data
-    from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
-
-    suffix = uuid.uuid4().hex[:8]
-    booking = create_database(server, f"amper_{suffix}")
-    tracker = create_database(server, f"tracker_{suffix}")
-    db.upgrade(booking)
-    load_demo_data(SqlAlchemyUnitOfWork(booking))
-    db.dispose_engine(booking)
+    booking, tracker = demo_databases(server, "amper")
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()

@@ -6,7 +6,6 @@ arrives as it is written (each event at once), and a large body stops at nginx."
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import shutil
 import subprocess
 import time
@@ -16,20 +15,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.settings import PROJECT_ROOT
+from bot.entrypoints.cluster_stack import render_nginx
 from tests.integration.web_harness import free_port
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 pytestmark = pytest.mark.skipif(not Path(NGINX).exists(),
                                 reason="nginx absent (apt-get install nginx-light)")
-
-
-def _render():
-    spec = importlib.util.spec_from_file_location(
-        "render_nginx", PROJECT_ROOT / "scripts" / "cluster" / "render_nginx.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.render
 
 
 class Gateway:
@@ -76,7 +67,7 @@ def test_nginx_spreads_over_the_gateways_and_keeps_the_rules(tmp_path):
     dead = free_port()       # nothing listens: refused
     listen = free_port()
     conf = tmp_path / "nginx.conf"
-    conf.write_text(_render()(f"127.0.0.1:{listen}",
+    conf.write_text(render_nginx()(f"127.0.0.1:{listen}",
                               [f"127.0.0.1:{p}" for p in ports] + [f"127.0.0.1:{dead}"],
                               str(tmp_path), standalone=True))
     gateways = [Gateway("a"), Gateway("b")]
