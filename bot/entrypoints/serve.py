@@ -74,7 +74,18 @@ def rasa_command(args):
                      PROJECT_ROOT / "credentials.yml")
     env = child_env(os.environ)
     env["AMPER_RASA_HOST"] = host  # what the channel's answers route compares its peers with
+    for name, value in ONE_THREAD.items():
+        env.setdefault(name, value)
+
     return argv, env, endpoints
+
+
+#: The numeric libraries of a Rasa instance on one thread each, unless the operator says
+#: otherwise.  Measured (bench_cluster, 2 cores, 8 conversations): two instances side by
+#: side without this fell from ~15 turns/s each alone to 1.7 turns/s together (their
+#: OpenMP / BLAS threads spin and starve each other); with it, 26.8 turns/s together.
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+              "TF_INTER_OP_PARALLELISM_THREADS": "1", "TF_INTRA_OP_PARALLELISM_THREADS": "1"}
 
 
 def _cmd_rasa(args) -> int:

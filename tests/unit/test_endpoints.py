@@ -104,6 +104,11 @@ def test_serve_rasa_renders_from_the_settings(monkeypatch, tmp_path):
                                                             model=model))
     assert argv[argv.index("-i") + 1] == "10.0.0.4" and argv[argv.index("-p") + 1] == "5997"
     assert "--enable-api" not in argv and env["RASA_TELEMETRY_ENABLED"] == "false"
+    # one thread per numeric library unless the operator chose (bench_cluster's finding)
+    assert env["OPENBLAS_NUM_THREADS"] == "1" and env["TF_INTRA_OP_PARALLELISM_THREADS"] == "1"
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert serve.rasa_command(argparse.Namespace(interface=None, port=None, model=model))[1][
+        "OMP_NUM_THREADS"] == "2"
     written = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert written["lock_store"]["db"] == 3 and written["tracker_store"]["url"] == "10.0.0.5"
     assert written["action_endpoint"]["url"] == "http://10.0.0.7:5055/webhook"
