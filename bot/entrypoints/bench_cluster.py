@@ -96,6 +96,50 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def tracker_cost(tracker_url: str, conversations: int = 40, turns: int = 12) -> dict:
+    """What one turn costs the shared tracker store on PostgreSQL, alone: a retrieve of the
+    conversation then a save of the turn's events (what Rasa does per message), for
+    conversations growing to ``turns`` turns; p50/p95 in ms and the turns per second one
+    connection sustains."""
+    import asyncio
+
+    from rasa.core.tracker_store import TrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot.adapters.tracker_store import AmperSQLTrackerStore
+    from bot.entrypoints.endpoints import endpoints_config
+
+    section = endpoints_config(actions_url="http://127.0.0.1:5055/webhook",
+                               tracker_url=tracker_url)["tracker_store"]
+    store = TrackerStore.create(EndpointConfig.from_dict(section), Domain.empty())
+    while not isinstance(store, AmperSQLTrackerStore):  # Rasa's AwaitableTrackerStore
+        store = store._tracker_store
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    async def run() -> List[float]:
+        found = []
+        for n in range(conversations):
+            sender = f"bench-tracker-{n}"
+            for turn in range(turns):
+                t0 = time.perf_counter()
+                tracker = await store.retrieve(sender) or DialogueStateTracker(sender, [])
+                tracker.update(UserUttered(FAQ_QUESTIONS[turn % len(FAQ_QUESTIONS)],
+                                           intent={"name": "faq", "confidence": 0.9}))
+                tracker.update(ActionExecuted("utter_faq"))
+                tracker.update(BotUttered("Réponse de la FAQ, quelques phrases."))
+                tracker.update(ActionExecuted("action_listen"))
+                await store.save(tracker)
+                found.append(time.perf_counter() - t0)
+        return found
+
+    took = asyncio.run(run())
+    store.engine.dispose()
+    return {"p50": quantile(took, 50) * 1000, "p95": quantile(took, 95) * 1000,
+            "rate": len(took) / sum(took), "turns": turns}
+
+
 def measure(model: Path, seconds: float, work: Optional[Path] = None) -> dict:
     server, redis_url = os.environ.get("AMPER_TEST_POSTGRES_URL"), os.environ.get(
         "AMPER_TEST_REDIS_URL")
@@ -119,6 +163,7 @@ def measure(model: Path, seconds: float, work: Optional[Path] = None) -> dict:
             result["rss"] = {n: rss_mb(p.proc.pid) for n, p in cluster.processes.items()}
         finally:
             cluster.stop()
+    result["tracker"] = tracker_cost(tracker)
     return result
 
 
@@ -139,6 +184,12 @@ def section(result: dict) -> List[str]:
                        f"{row['p95']:.0f} ms | {row['errors']} | {ratio} | {p95} |")
     out += ["", "Mémoire résidente après la mesure : " + ", ".join(
         f"{name} {mb:.0f} Mo" for name, mb in sorted(result["rss"].items())) + "."]
+    cost = result.get("tracker")
+    if cost:
+        out += ["", f"Base des conversations (PostgreSQL) seule, par tour (lecture de la "
+                f"conversation puis écriture du tour, conversations jusqu'à {cost['turns']} "
+                f"tours, une connexion) : p50 {cost['p50']:.1f} ms, p95 {cost['p95']:.1f} ms, "
+                f"soit {cost['rate']:.0f} tours/s pour une connexion."]
     return out
 
 
