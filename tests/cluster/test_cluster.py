@@ -115,7 +115,8 @@ class Browser:
 
     def say(self, message: str) -> list:
         """Sends once; on « Réessayez » (503) sends the same message id again, as the page
-        does; never an empty answer."""
+        does; on an answer saying « Réessayez » (a turn whose action server died), sends the
+        message again as the client would; never an empty answer."""
         self.n += 1
         body = {"message": message, "id": f"m-{self.n:04d}-{id(self) % 9999:04d}"}
         for attempt in range(6):
@@ -123,6 +124,11 @@ class Browser:
             if answer.status_code == 200:
                 messages = answer.json()["messages"]
                 assert messages, "réponse vide"
+                if "pas pu traiter votre message. Réessayez" in texts(messages):
+                    self.retried += 1
+                    self.n += 1
+                    body = {**body, "id": f"m-{self.n:04d}-{id(self) % 9999:04d}"}
+                    continue
                 return messages
             assert answer.status_code == 503, answer.text
             assert "Réessayez" in answer.json()["error"] or "réessayez" in answer.json()["error"]

@@ -154,5 +154,7 @@ def actions_unavailable() -> str:
 
 
 def no_reply() -> str:
-    return ("Désolé, je n'ai pas pu traiter votre message. Pouvez-vous le reformuler ? "
-            f"Vous pouvez aussi {contact_infinitive()}.")
+    """A turn that produced no answer (an action failed on its way, an instance stopped):
+    nothing of it was recorded twice, so sending it again is safe."""
+    return ("Désolé, je n'ai pas pu traiter votre message. Réessayez dans un instant, ou "
+            f"reformulez-le. Vous pouvez aussi {contact_infinitive()}.")
