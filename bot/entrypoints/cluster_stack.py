@@ -93,6 +93,9 @@ class Process:
         """SIGSTOP: it still accepts connections (the kernel does) but answers nothing."""
         os.killpg(self.proc.pid, signal.SIGSTOP)
 
+    def thaw(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGCONT)
+
     def stop(self) -> None:
         if self.alive():
             os.killpg(self.proc.pid, signal.SIGCONT)

@@ -212,3 +212,48 @@ def test_a_turn_caught_in_a_crash_is_answered_retry_and_a_restarted_instance_rej
     said = browser.say(button(said, "Raison personnelle"))
     reference = reference_in(browser.say("oui"))
     assert references(cluster, str(number), f"DEMO-{number}-W2") == [reference]
+
+
+def _waiting_bytes(port: int) -> int:
+    """Bytes sent to a (frozen) server on ``port`` that it has not read yet (ss's Recv-Q)."""
+    import subprocess
+
+    lines = subprocess.run(["ss", "-tnH", "state", "established", f"( sport = :{port} )"],
+                           capture_output=True, text=True, timeout=10).stdout.splitlines()
+    return sum(int(line.split()[0]) for line in lines if line.split())
+
+
+def test_an_action_server_dying_during_a_call_gives_retry_and_the_request_once(cluster):
+    """Both action servers frozen while a conversation's reason is being checked; the one
+    holding the call (bytes waiting on its socket) is killed, the other thawed: nginx never
+    sends a call already sent again (a POST), so Rasa's answer says « Réessayez » — never
+    silence; sent again, the form goes on and the request is recorded once."""
+    cluster.processes["actions-1"].start()
+    cluster.wait_ready(["actions-1"])
+    number = "1019"
+    browser = Browser(cluster, number)
+    said = browser.say(f'/request_cancellation{{"intervention_id": "DEMO-{number}-W2"}}')
+    assert "Pour quelle raison" in texts(said), texts(said)
+    servers = {name: cluster.processes[name] for name in ("actions-1", "actions-2")}
+    for process in servers.values():
+        process.freeze()
+    retried = browser.retried
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(browser.say, button(said, "Raison personnelle"))
+        holder = None
+        for _ in range(50):
+            time.sleep(0.2)
+            holder = next((name for name, process in servers.items()
+                           if _waiting_bytes(int(process.env["AMPER_ACTIONS_PORT"]))), None)
+            if holder:
+                break
+        assert holder, "aucun serveur d'actions n'a reçu l'appel"
+        servers[holder].kill()
+        for name, process in servers.items():
+            if name != holder:
+                process.thaw()
+        said = pending.result(120)
+    assert browser.retried > retried          # « Réessayez » was said, and the client resent
+    assert "Confirmez-vous" in texts(said), texts(said)
+    reference = reference_in(browser.say("oui"))
+    assert references(cluster, number, f"DEMO-{number}-W2") == [reference]
