@@ -2,11 +2,14 @@
 request body, the visitor's address."""
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from aiohttp import web
+
+from bot.domain.errors import ServiceError
 
 from bot.web import wording
 from bot.web.rasa_pool import RasaPool
@@ -105,3 +108,26 @@ def client_number_json(client_number: Optional[str]) -> Any:
     if client_number is None:
         return None
     return int(client_number) if client_number.isdigit() else client_number
+
+
+async def call_port(request: web.Request, port: str, *args: Any, **kwargs: Any) -> Any:
+    """A port of the store (bot/web/store_ports.py, or a test's), off the event loop."""
+    return await asyncio.to_thread(request.app[CONFIG][port], *args, **kwargs)
+
+
+def guarded(session_of: Callable[[web.Request], Any],
+            on_error: Callable[[ServiceError], web.Response]):
+    """A decorator for the routes of one kind of account (staff, office): ``session_of``
+    gives the session or the French 401/403 to answer; the handler gets ``(request,
+    session)``; a French ServiceError it raises becomes ``on_error(problem)``."""
+    def decorate(handler):
+        async def checked(request: web.Request) -> web.StreamResponse:
+            session = session_of(request)
+            if isinstance(session, web.Response):
+                return session
+            try:
+                return await handler(request, session)
+            except ServiceError as problem:
+                return on_error(problem)
+        return checked
+    return decorate

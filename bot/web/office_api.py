@@ -9,7 +9,6 @@ is answered exactly like an unknown reference.  The items are the service's
 (``office_item``), passed through as they are."""
 from __future__ import annotations
 
-import asyncio
 import re
 import unicodedata
 from datetime import date
@@ -23,7 +22,7 @@ from bot.domain.fr_format import REFUSAL_LABELS_FR
 from bot.domain.model import OfficeDecision
 from bot.domain.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from bot.web import office_events, wording
-from bot.web.http import CONFIG, error, parse_json, read_body, read_json
+from bot.web.http import call_port, error, guarded, parse_json, read_body, read_json
 from bot.web.sessions import Session
 
 DECISIONS = tuple(d.value for d in OfficeDecision)
@@ -32,11 +31,6 @@ NOTE_MAX = 200          # the contract's limit (the service checks it too, and t
 FILTER_MAX = 100
 _DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
-
-
-async def _call(request: web.Request, port: str, *args: Any, **kwargs: Any) -> Any:
-    """A port of the store, off the event loop."""
-    return await asyncio.to_thread(request.app[CONFIG][port], *args, **kwargs)
 
 
 def office_session(request: web.Request) -> Union[Session, web.Response]:
@@ -64,17 +58,8 @@ def service_error(problem: ServiceError, not_found: str = wording.OFFICE_NOT_FOU
     return error(400, problem.message)
 
 
-def office_route(handler):
-    """Office only; a French ServiceError becomes its answer."""
-    async def checked(request: web.Request) -> web.StreamResponse:
-        session = office_session(request)
-        if isinstance(session, web.Response):
-            return session
-        try:
-            return await handler(request, session)
-        except ServiceError as problem:
-            return service_error(problem)
-    return checked
+#: Office only; a French ServiceError becomes its answer.
+office_route = guarded(office_session, service_error)
 
 
 # --- reading the query -----------------------------------------------------------------------
@@ -124,8 +109,8 @@ async def list_requests(request: web.Request, session: Session) -> web.Response:
     filters = _filters(request)
     if isinstance(filters, web.Response):
         return filters
-    items = await _call(request, "office_inbox", session.sectors, **filters)
-    count = await _call(request, "office_open_count", session.sectors)
+    items = await call_port(request, "office_inbox", session.sectors, **filters)
+    count = await call_port(request, "office_open_count", session.sectors)
     return web.json_response({"requests": items, "open": count,
                               "refusal_reasons": REFUSAL_REASONS})
 
@@ -135,7 +120,7 @@ async def one_request(request: web.Request, session: Session) -> web.Response:
     reference = _reference(request)
     if reference is None:
         return error(404, wording.OFFICE_NOT_FOUND)
-    item = await _call(request, "office_request", reference, session.sectors)
+    item = await call_port(request, "office_request", reference, session.sectors)
     return web.json_response({"request": item})
 
 
@@ -178,7 +163,7 @@ async def post_decision(request: web.Request, session: Session) -> web.Response:
     if isinstance(fields, web.Response):
         return fields
     decision = fields.pop("decision")
-    found = await _call(request, "office_decide", reference, decision, actor=session.staff,
+    found = await call_port(request, "office_decide", reference, decision, actor=session.staff,
                         sectors=session.sectors, **fields)
     return web.json_response(decided_json(found))
 
@@ -201,7 +186,7 @@ async def export_csv(request: web.Request, session: Session) -> web.Response:
     filters = _filters(request)
     if isinstance(filters, web.Response):
         return filters
-    items = await _call(request, "office_inbox", session.sectors, **filters)
+    items = await call_port(request, "office_inbox", session.sectors, **filters)
     today = clock.now().date().isoformat()
     return _csv(csv_export.requests_csv(items), f"demandes-{_slug(session.sectors)}-{today}.csv")
 
@@ -223,7 +208,7 @@ async def summary(request: web.Request, session: Session) -> web.Response:
     month = _month(request)
     if isinstance(month, web.Response):
         return month
-    return web.json_response(await _call(request, "month_summary", session.sectors, *month))
+    return web.json_response(await call_port(request, "month_summary", session.sectors, *month))
 
 
 @office_route
@@ -231,7 +216,7 @@ async def summary_csv(request: web.Request, session: Session) -> web.Response:
     month = _month(request)
     if isinstance(month, web.Response):
         return month
-    found = await _call(request, "month_summary", session.sectors, *month)
+    found = await call_port(request, "month_summary", session.sectors, *month)
     year, number = month
     return _csv(csv_export.summary_csv(found),
                 f"synthese-{_slug(session.sectors)}-{year:04d}-{number:02d}.csv")
@@ -275,7 +260,7 @@ async def webhook_decision(request: web.Request) -> web.Response:
     if not isinstance(reference, str) or not REFERENCE.match(reference):
         return error(400, wording.WEBHOOK_FIELDS)
     try:
-        secret = await _call(request, "office_webhook_secret", reference)
+        secret = await call_port(request, "office_webhook_secret", reference)
         if not secret or not verify_signature(secret, request.headers.get(TIMESTAMP_HEADER),
                                               body, request.headers.get(SIGNATURE_HEADER)):
             return error(401, wording.WEBHOOK_SIGNATURE)
@@ -284,9 +269,9 @@ async def webhook_decision(request: web.Request) -> web.Response:
         if isinstance(fields, web.Response) or actor == "":
             return fields if isinstance(fields, web.Response) else error(
                 400, wording.WEBHOOK_FIELDS)
-        item = await _call(request, "office_request", reference, None)
+        item = await call_port(request, "office_request", reference, None)
         decision = fields.pop("decision")
-        found = await _call(request, "office_decide", reference, decision, sectors=None,
+        found = await call_port(request, "office_decide", reference, decision, sectors=None,
                             actor=wording.office_system(item.get("sector") or "", actor or ""),
                             **fields)
     except ServiceError as problem:

@@ -7,7 +7,6 @@ Every route is for a staff session only; a client outside the staff member's sec
 answered exactly like an unknown number."""
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Dict, Tuple, Union
 
 from aiohttp import web
@@ -19,7 +18,7 @@ from bot.domain.fr_format import STATUS_LABELS_FR
 from bot.web import wording
 from bot.web.account_api import line_json, request_json
 from bot.web.chat_api import TOKEN_TTL, relay
-from bot.web.http import CONFIG, error, read_json
+from bot.web.http import CONFIG, call_port, error, guarded, read_json
 from bot.web.sessions import Session
 
 MAX_QUERY = 100
@@ -36,11 +35,6 @@ def staff_session(request: web.Request) -> Union[Session, web.Response]:
     return error(401, wording.STAFF_LOGIN)
 
 
-async def _call(request: web.Request, port: str, *args: Any, **kwargs: Any) -> Any:
-    """A port of the store, off the event loop."""
-    return await asyncio.to_thread(request.app[CONFIG][port], *args, **kwargs)
-
-
 def _service_error(problem: ServiceError) -> web.Response:
     if isinstance(problem, StoreUnavailable):
         return error(503, problem.message)
@@ -48,17 +42,8 @@ def _service_error(problem: ServiceError) -> web.Response:
     return error(status, problem.message)
 
 
-def staff_route(handler):
-    """Staff only; a French ServiceError becomes a 4xx with its message."""
-    async def checked(request: web.Request) -> web.StreamResponse:
-        session = staff_session(request)
-        if isinstance(session, web.Response):
-            return session
-        try:
-            return await handler(request, session)
-        except ServiceError as problem:
-            return _service_error(problem)
-    return checked
+#: Staff only; a French ServiceError becomes a 4xx with its message.
+staff_route = guarded(staff_session, _service_error)
 
 
 @staff_route
@@ -66,7 +51,7 @@ async def search_clients(request: web.Request, session: Session) -> web.Response
     query = request.query.get("q", "").strip()
     if not query or len(query) > MAX_QUERY:
         return error(400, wording.SEARCH_QUERY)
-    found = await _call(request, "search_clients", query, session.sectors)
+    found = await call_port(request, "search_clients", query, session.sectors)
     return web.json_response({"clients": [_client_json(c) for c in found]})
 
 
@@ -78,7 +63,7 @@ def _client_json(client: Any) -> Dict[str, Any]:
 @staff_route
 async def caller_file(request: web.Request, session: Session) -> web.Response:
     number = request.match_info["number"]
-    found = await _call(request, "caller_file", number, session.sectors)
+    found = await call_port(request, "caller_file", number, session.sectors)
     session.callers_allowed.add(str(found.client.number))
     lines = []
     for intervention, cancel, change in found.interventions:
@@ -127,7 +112,7 @@ async def post_callback(request: web.Request, session: Session) -> web.Response:
     fields = {name: data.get(name) for name in ("phone", "best_time", "topic")}
     if not all(isinstance(v, str) for v in fields.values()):
         return error(400, wording.CALLBACK_FIELDS)
-    callback = await _call(request, "create_callback", client_number=number,
+    callback = await call_port(request, "create_callback", client_number=number,
                            actor=session.staff, sectors=session.sectors, **fields)
     return web.json_response({"reference": callback.reference,
                               "message": wording.callback_recorded(callback.reference)})
@@ -135,7 +120,7 @@ async def post_callback(request: web.Request, session: Session) -> web.Response:
 
 @staff_route
 async def unanswered(request: web.Request, session: Session) -> web.Response:
-    groups = await _call(request, "unanswered_groups")
+    groups = await call_port(request, "unanswered_groups")
     return web.json_response({"groups": [_group_json(g) for g in groups]})
 
 
@@ -157,13 +142,13 @@ async def label_unanswered(request: web.Request, session: Session) -> web.Respon
             or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids) \
             or not isinstance(topic, str):
         return error(400, wording.LABEL_FIELDS)
-    count = await _call(request, "label_unanswered", ids, topic, by=session.staff)
+    count = await call_port(request, "label_unanswered", ids, topic, by=session.staff)
     return web.json_response({"labelled": count})
 
 
 @staff_route
 async def export_labelled(request: web.Request, session: Session) -> web.Response:
-    text = await _call(request, "export_labelled_nlu")
+    text = await call_port(request, "export_labelled_nlu")
     return web.Response(text=text, content_type="text/yaml", charset="utf-8", headers={
         "Content-Disposition": f'attachment; filename="{EXPORT_NAME}"'})
 
