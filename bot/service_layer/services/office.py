@@ -21,8 +21,9 @@ from bot.domain.text_keys import words as folded_words
 from bot.service_layer.services.common import _actor, _now
 
 INBOX_LIMIT = 500
-#: how far back the live inbox looks for changes (longer than any transaction)
-CHANGES_WINDOW = timedelta(seconds=60)
+#: how far back the live inbox looks for changes: longer than any transaction and than the
+#: longest poll interval (AMPER_WEB_INBOX_POLL ≤ 300 s), so no change falls between two looks
+CHANGES_WINDOW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -202,8 +203,8 @@ def client_notices(uow, client_number: str, now: Optional[datetime] = None) -> L
 def office_changes(uow, cursor: Optional[Dict[str, Any]],
                    now: Optional[datetime] = None) -> Tuple[Dict[str, Any], Dict[str, List[str]]]:
     """What changed since ``cursor`` (an opaque dict; None: start now, no changes), by
-    sector.  Looks at the last minute each time and compares versions and statuses, so a
-    transaction committed late is never missed."""
+    sector.  Looks at the last quarter of an hour each time and compares versions and
+    statuses, so a transaction committed late is never missed."""
     now = _now(now)
     with uow:
         rows = uow.office.changes_since(now - CHANGES_WINDOW)
