@@ -250,3 +250,10 @@ def test_the_month_summary_counts_kinds_and_outcomes_and_lists_billed_cancellati
     assert office.month_summary(uow, ["Sud"], 2026, 3)["total"] == 0
     with pytest.raises(InvalidInput):
         office.month_summary(uow, ["Nord"], 2026, 13)
+
+
+def test_a_change_is_seen_even_with_the_longest_poll_interval(uow):
+    cursor, _ = office.office_changes(uow, None, now=NOW)
+    ref = cancel(uow, "I-72H").request.reference
+    _, changed = office.office_changes(uow, cursor, now=NOW + timedelta(seconds=300))
+    assert changed == {"Nord": [ref]}
