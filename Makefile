@@ -84,8 +84,8 @@ bench: $(MODEL)
 	$(PY) -m bot.entrypoints.bench
 	$(PY) -m bot.entrypoints.bench_clients --append reports/bench.md
 	scripts/ensure-nginx.sh
-	scripts/with-postgres.sh scripts/with-redis.sh \
-	  $(PY) -m bot.entrypoints.bench_cluster --append reports/bench.md
+	scripts/with-postgres.sh scripts/with-redis.sh sh -c '$(PY) -m bot.entrypoints.bench_cluster \
+	  --postgres "$$AMPER_TEST_POSTGRES_URL" --redis "$$AMPER_TEST_REDIS_URL" --append reports/bench.md'
 
 # Regenerate the pinned set after changing dependencies in pyproject.toml.
 lock:

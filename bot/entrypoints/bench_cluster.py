@@ -2,8 +2,9 @@
 on this machine, with the cluster's real configuration (PostgreSQL tracker store, Redis lock
 store, `amper serve rasa`), and the memory of each instance.
 
-    scripts/with-postgres.sh scripts/with-redis.sh \\
-        .venv/bin/python -m bot.entrypoints.bench_cluster --append reports/bench.md
+    scripts/with-postgres.sh scripts/with-redis.sh sh -c '.venv/bin/python \\
+        -m bot.entrypoints.bench_cluster --postgres "$AMPER_TEST_POSTGRES_URL" \\
+        --redis "$AMPER_TEST_REDIS_URL" --append reports/bench.md'
 
 Closed loop: N conversations (8 and 16) each send a FAQ question, read the answer, send the
 next, for ``--duration`` seconds.  First every conversation goes to instance 1 (the
@@ -140,12 +141,10 @@ def tracker_cost(tracker_url: str, conversations: int = 40, turns: int = 12) -> 
             "rate": len(took) / sum(took), "turns": turns}
 
 
-def measure(model: Path, seconds: float, work: Optional[Path] = None) -> dict:
-    server, redis_url = os.environ.get("AMPER_TEST_POSTGRES_URL"), os.environ.get(
-        "AMPER_TEST_REDIS_URL")
-    if not server or not redis_url:
-        raise SystemExit("PostgreSQL et Redis nécessaires : lancez sous scripts/with-postgres.sh "
-                         "scripts/with-redis.sh (make bench le fait).")
+def measure(model: Path, seconds: float, server: str, redis_url: str,
+            work: Optional[Path] = None) -> dict:
+    """``server``: a PostgreSQL server's URL (two databases are made beside its own);
+    ``redis_url``: a Redis for the lock store (flushed by nobody: keys are per sender)."""
     booking, tracker = demo_databases(server, "bench")
     with tempfile.TemporaryDirectory(prefix="amper-bench-cluster-", dir=work) as tmp:
         cluster = Cluster(var=Path(tmp), model=model, booking_url=booking,
@@ -199,8 +198,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--duration", type=float, default=20.0, help="secondes par mesure")
     parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "amper.tar.gz")
     parser.add_argument("--append", type=Path, metavar="FICHIER")
+    parser.add_argument("--postgres", required=True, metavar="URL",
+                        help="un serveur PostgreSQL (make bench : celui de scripts/with-postgres.sh)")
+    parser.add_argument("--redis", required=True, metavar="URL",
+                        help="un Redis (make bench : celui de scripts/with-redis.sh)")
     args = parser.parse_args(argv)
-    lines = section(measure(args.model, args.duration))
+    lines = section(measure(args.model, args.duration, args.postgres, args.redis))
     print("\n".join(lines))
     if args.append is not None:
         with args.append.open("a", encoding="utf-8") as report:

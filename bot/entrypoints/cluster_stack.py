@@ -72,6 +72,7 @@ class Process:
     ready_url: str
     log: Path
     proc: Optional[subprocess.Popen] = None
+    base: str = ""           # its base URL (the Rasa instances)
 
     def start(self) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
@@ -150,8 +151,7 @@ class Cluster:
         return f"http://127.0.0.1:{self.web_port}"
 
     def rasa_urls(self) -> List[str]:
-        return [p.env["AMPER_RASA_BASE"] for n, p in sorted(self.processes.items())
-                if n.startswith("rasa-")]
+        return [p.base for n, p in sorted(self.processes.items()) if n.startswith("rasa-")]
 
     def add(self, name: str, command: str, ready_path: str, **env: str) -> Process:
         extra = ["--model", str(self.model)] if command == "rasa" else []
@@ -172,8 +172,9 @@ class Cluster:
                      AMPER_ACTIONS_PORT=str(port))
         for n, port in enumerate(rasas, 1):
             self.add(f"rasa-{n}", "rasa", f"http://127.0.0.1:{port}/webhooks/rest/ready",
-                     AMPER_RASA_PORT=str(port), AMPER_RASA_BASE=f"http://127.0.0.1:{port}",
+                     AMPER_RASA_PORT=str(port),
                      AMPER_ACTIONS_URL=f"http://127.0.0.1:{self.actions_port}/webhook")
+            self.processes[f"rasa-{n}"].base = f"http://127.0.0.1:{port}"
         rasa_urls = " ".join(f"http://127.0.0.1:{p}" for p in rasas)
         for n, port in enumerate(gateways, 1):
             self.add(f"gateway-{n}", "gateway", f"http://127.0.0.1:{port}/ready",

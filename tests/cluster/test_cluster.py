@@ -187,7 +187,7 @@ def test_a_turn_caught_in_a_crash_is_answered_retry_and_a_restarted_instance_rej
     for name in ("rasa-1", "actions-1"):
         cluster.processes[name].start()
     cluster.wait_ready(["rasa-1", "actions-1"])
-    first = cluster.processes["rasa-1"].env["AMPER_RASA_BASE"]
+    first = cluster.processes["rasa-1"].base
     pool = RasaPool(cluster.rasa_urls(), timeout=30)
     for number in range(1005, 1011):
         browser = Browser(cluster, str(number))
