@@ -9,7 +9,7 @@ browser download), has a short conversation and writes docs/img/chat-desktop.png
 /conseiller (an answer, a caller's file, a short caller chat) and writes
 docs/img/conseiller.png (1280×800); then records a few requests of Sud clients in the store
 and logs in as bureau.sud on /bureau (the inbox, one request open) and writes
-docs/img/bureau.png (1280×800).
+docs/img/bureau.png (1280×800) and docs/img/bureau-phone.png (390×844).
 
     .venv/bin/python scripts/screenshots.py bureau.png    (only the named screenshots)
 """
@@ -29,7 +29,8 @@ OUT = ROOT / "docs" / "img"
 SHOTS = {"chat-desktop.png": {"width": 1280, "height": 800},
          "chat-phone.png": {"width": 390, "height": 844}}
 STAFF_SHOT = ("conseiller.png", {"width": 1280, "height": 800})
-OFFICE_SHOT = ("bureau.png", {"width": 1280, "height": 800})
+OFFICE_SHOTS = {"bureau.png": {"width": 1280, "height": 800},
+                "bureau-phone.png": {"width": 390, "height": 844}}
 SECRET = "screenshots-secret-0123456789-0123456789-abc"
 
 
@@ -115,8 +116,9 @@ def shoot(gateway: str, only=()) -> None:
             context.close()
         if not only or STAFF_SHOT[0] in only:
             shoot_staff(browser, gateway)
-        if not only or OFFICE_SHOT[0] in only:
-            shoot_office(browser, gateway)
+        for name, viewport in OFFICE_SHOTS.items():
+            if not only or name in only:
+                shoot_office(browser, gateway, name, viewport)
         browser.close()
 
 
@@ -150,9 +152,9 @@ def shoot_staff(browser, gateway: str) -> None:
     context.close()
 
 
-def shoot_office(browser, gateway: str) -> None:
-    """The sector office's inbox: bureau.sud's open requests, the first one open."""
-    name, viewport = OFFICE_SHOT
+def shoot_office(browser, gateway: str, name: str, viewport) -> None:
+    """The sector office's inbox: bureau.sud's open requests, the first one open (on a
+    phone, the detail is shown where it is)."""
     context = browser.new_context(locale="fr-FR", viewport=viewport)
     context.set_default_timeout(30_000)
     page = context.new_page()
@@ -168,7 +170,10 @@ def shoot_office(browser, gateway: str) -> None:
     page.get_by_role("button", name="Accepter").wait_for()
     page.evaluate("document.activeElement && document.activeElement.blur()")
     page.mouse.move(0, 0)
-    page.evaluate("window.scrollTo(0, 0)")
+    if viewport["width"] >= 800:
+        page.evaluate("window.scrollTo(0, 0)")
+    else:
+        page.locator("#detail-body").scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     page.screenshot(path=str(OUT / name))
     print(f"écrit : {OUT / name}")
