@@ -143,6 +143,12 @@ def test_only_office_accounts_get_the_inbox(browser, gateway):
         page.get_by_label("Mot de passe", exact=True).fill("mauvais")
         page.get_by_role("button", name="Se connecter").click()
         page.get_by_role("alert").filter(has_text="incorrect").wait_for()
+        # in from a request's link, then out: the login form again, the address back to /bureau
+        office_log_in(page, gateway, path="/bureau/demande/AMP-2026-999999")
+        page.get_by_role("button", name="Se déconnecter").click()
+        page.get_by_role("heading", name="Connexion du bureau de secteur").wait_for()
+        assert page.url.endswith("/bureau")
+        assert status_code(page, "/api/bureau/demandes") == 401
     finally:
         close(page)
 

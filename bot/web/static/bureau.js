@@ -16,7 +16,6 @@
 
   var texts = Amper.texts;
   var byId = Amper.byId, format = Amper.format, announce = Amper.announce;
-  var readSession = Amper.readSession;
   var office = Amper.office;  // bureau-list.js
   var state = office.state;
   var page = { login: null, wanted: null };
@@ -98,43 +97,26 @@
       setOffice(session.staff, session.sectors);
       byId("who").focus();
       announce(texts.loggedIn);
-    }
-  });
-  var showLoginError = login.showError;
-
-  function onLogout() {
-    Amper.closeSession().then(function () {
-      setOffice(null, []);
-      showLoginError("");
-      if (window.history && window.history.replaceState) { window.history.replaceState(null, "", "/bureau"); }
-      byId("login-heading").focus();
-      announce(texts.loggedOut);
-    }).catch(function () { announce(texts.loginFailed); });
-  }
-
-  // --- start -----------------------------------------------------------------------------------
-
-  function start() {
-    byId("start-error").hidden = true;
-    readSession().then(function (session) {
+    },
+    opened: function (session) {
       if (session.office && session.staff) {
         setOffice(session.staff, session.sectors || []);
         return;
       }
       setOffice(null, []);
       if (session.staff || (session.client !== null && session.client !== undefined)) {
-        showLoginError(refusal(session));  // logged in elsewhere: told, not logged out
+        login.showError(refusal(session));  // logged in elsewhere: told, not logged out
       }
-    }, function () {
-      byId("start-error-text").textContent = texts.startFailed;
-      byId("start-error").hidden = false;
-    });
-  }
+    },
+    left: function () {
+      setOffice(null, []);
+      if (window.history && window.history.replaceState) { window.history.replaceState(null, "", "/bureau"); }
+    }
+  });
+  var showLoginError = login.showError;
 
-  byId("logout").addEventListener("click", onLogout);
-  byId("start-retry").addEventListener("click", start);
   office.list.setup();
   office.detail.setup();
   office.summary.setup();
-  start();
+  login.start();
 })();

@@ -287,10 +287,13 @@
     });
   }
 
-  /* The login form (#login-form, #login, #password, #login-submit, #login-error).
+  /* The login form (#login-form, #login, #password, #login-submit, #login-error), the
+     logout button (#logout) and the start (#start-error, #start-retry) of a staff page.
      options.accepted(data): whether the account may use this page; options.refusal(data):
      the sentence (or a promise of it) shown when not, its session closed first;
-     options.enter(session): shows the page once logged in. */
+     options.enter(session): shows the page once logged in; options.opened(session): the
+     page as the session read at start finds it; options.left(): the page emptied after the
+     logout.  Returns {showError, start}. */
   function staffLogin(options) {
     function showError(text) {
       var error = byId("login-error");
@@ -324,7 +327,24 @@
         .catch(function () { showError(texts.loginFailed); })
         .then(function () { submit.removeAttribute("aria-disabled"); });
     });
-    return { showError: showError };
+    function logout() {
+      closeSession().then(function () {
+        options.left();
+        showError("");
+        byId("login-heading").focus();
+        announce(texts.loggedOut);
+      }).catch(function () { announce(texts.loginFailed); });
+    }
+    function start() {
+      byId("start-error").hidden = true;
+      readSession().then(options.opened, function () {
+        byId("start-error-text").textContent = texts.startFailed;
+        byId("start-error").hidden = false;
+      });
+    }
+    byId("logout").addEventListener("click", logout);
+    byId("start-retry").addEventListener("click", start);
+    return { showError: showError, start: start };
   }
 
   var Amper = window.Amper = {

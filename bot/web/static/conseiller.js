@@ -16,7 +16,7 @@
 
   var texts = Amper.texts;
   var byId = Amper.byId, format = Amper.format, announce = Amper.announce;
-  var api = Amper.api, readSession = Amper.readSession;
+  var api = Amper.api;
   var panels = Amper.staff;
   var state = { staff: null, sectors: [] };
 
@@ -81,38 +81,19 @@
         byId("who").focus();
         announce(texts.loggedIn);
       }
-    }
+    },
+    opened: function (session) {
+      setStaff(session.staff || null, session.sectors || []);
+      if (!state.staff && session.client !== null && session.client !== undefined) {
+        login.showError(texts.staffOnly);  // a client's session: this screen is not for them
+      }
+    },
+    left: function () { setStaff(null, []); }
   });
   var showLoginError = login.showError;
 
-  function onLogout() {
-    Amper.closeSession().then(function () {
-      setStaff(null, []);
-      showLoginError("");
-      byId("login-heading").focus();
-      announce(texts.loggedOut);
-    }).catch(function () { announce(texts.loginFailed); });
-  }
-
-  // --- start -----------------------------------------------------------------------------------
-
-  function start() {
-    byId("start-error").hidden = true;
-    readSession().then(function (session) {
-      setStaff(session.staff || null, session.sectors || []);
-      if (!state.staff && session.client !== null && session.client !== undefined) {
-        showLoginError(texts.staffOnly);  // a client's session: this screen is not for them
-      }
-    }, function () {
-      byId("start-error-text").textContent = texts.startFailed;
-      byId("start-error").hidden = false;
-    });
-  }
-
-  byId("logout").addEventListener("click", onLogout);
-  byId("start-retry").addEventListener("click", start);
   panels.answers.setup();
   panels.caller.setup();
   panels.questions.setup();
-  start();
+  login.start();
 })();
