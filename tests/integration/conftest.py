@@ -101,3 +101,23 @@ def seeded(url, uow):
     rows += [row(f"I-MANY-{i}", NOW + timedelta(days=3, hours=i)) for i in range(20)]
     services.import_rows(uow, rows)
     return url
+
+
+#: the three stores a store test runs on: SQLite, PostgreSQL (make test) and the fake
+STORES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres), "fake"]
+
+
+def empty_store(request, tmp_path):
+    """A unit of work on an empty store of the fixture's parameter (one of ``STORES``): the
+    real one migrated (SQLite file, PostgreSQL database) or the in-memory fake."""
+    from tests.fakes import FakeUnitOfWork
+
+    if request.param == "fake":
+        return FakeUnitOfWork()
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'amper.db'}"
+        request.addfinalizer(lambda: db.dispose_engine(url))
+    else:
+        url = request.getfixturevalue("pg_database")
+    db.upgrade(url)
+    return SqlAlchemyUnitOfWork(url)

@@ -9,31 +9,20 @@ from datetime import timedelta
 
 import pytest
 
-from bot.adapters import db
 from bot.domain.errors import DecisionConflict
 from bot.domain.model import InterventionStatus, RequestStatus
 from bot.service_layer import services
 from bot.service_layer.services import office
 from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from tests.fakes import FakeUnitOfWork
-from tests.integration.conftest import NOW, row
+from tests.integration.conftest import NOW, STORES, empty_store, row
 
 LATER = NOW + timedelta(hours=1)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres),
-                        "fake"])
+@pytest.fixture(params=STORES)
 def store(request, tmp_path):
-    if request.param == "fake":
-        uow = FakeUnitOfWork()
-    else:
-        if request.param == "sqlite":
-            url = f"sqlite:///{tmp_path / 'amper.db'}"
-            request.addfinalizer(lambda: db.dispose_engine(url))
-        else:
-            url = request.getfixturevalue("pg_database")
-        db.upgrade(url)
-        uow = SqlAlchemyUnitOfWork(url)
+    uow = empty_store(request, tmp_path)
     services.set_sector(uow, "Nord", office_email="nord@amper.example")
     services.set_sector(uow, "Sud", office_email="sud@amper.example",
                         webhook_url="https://sud.example/hook", webhook_secret="s3cret")

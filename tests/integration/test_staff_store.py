@@ -12,15 +12,14 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from bot import settings
-from bot.adapters import db, orm
+from bot.adapters import orm
 from bot.adapters.planning_import import read_planning
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.staff import Callback, CallbackTopic, UnansweredKind
 from bot.entrypoints import cli
 from bot.service_layer import services
 from bot.service_layer.unit_of_work import SqlAlchemyUnitOfWork
-from tests.fakes import FakeUnitOfWork
-from tests.integration.conftest import NOW, row
+from tests.integration.conftest import NOW, STORES, empty_store, row
 
 TODAY = NOW.date()
 HEADER = "intervention_id;client_id;client_name;sector;caregiver;start;end;service"
@@ -37,20 +36,10 @@ def _rows():
     ]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres),
-                        "fake"])
+@pytest.fixture(params=STORES)
 def store(request, tmp_path):
     """A unit of work on the real store (SQLite, PostgreSQL) or on the fake, seeded alike."""
-    if request.param == "fake":
-        uow = FakeUnitOfWork()
-    else:
-        if request.param == "sqlite":
-            url = f"sqlite:///{tmp_path / 'amper.db'}"
-            request.addfinalizer(lambda: db.dispose_engine(url))
-        else:
-            url = request.getfixturevalue("pg_database")
-        db.upgrade(url)
-        uow = SqlAlchemyUnitOfWork(url)
+    uow = empty_store(request, tmp_path)
     services.set_sector(uow, "Nord", office_email="nord@amper.example")
     services.set_sector(uow, "Sud", office_email="sud@amper.example")
     services.import_rows(uow, _rows())
