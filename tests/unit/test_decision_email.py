@@ -10,12 +10,10 @@ from bot.adapters.notifications import build_email, render_email
 from bot.adapters.notifications.errors import DeliveryError
 from bot.domain.model import RequestStatus
 from bot.service_layer import services
-from bot.service_layer.dispatch import Dispatcher, DispatchSettings
+from bot.service_layer.dispatch import Dispatcher
 from bot.service_layer.services import office
+from tests.unit.test_dispatch_fake import SETTINGS
 from tests.unit.test_services import NOW, cancel, planning, uow  # noqa: F401 (fixtures)
-
-SETTINGS = DispatchSettings(max_attempts=3, backoff_base=30, backoff_max=600, jitter=0.0,
-                            attempt_timeout=5, batch_size=10)
 
 
 def dispatcher(uow):
