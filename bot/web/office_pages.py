@@ -3,7 +3,7 @@
 The template (templates/bureau.html) holds the page's fixed French (headings, labels, help);
 the sentences the scripts show are in :data:`bot.web.wording.OFFICE_PAGE_TEXTS`, given to
 them as JSON (``<script type="application/json" id="amper-texts">``), beside the page's data
-(``id="amper-data"``: the request to open).  The scripts (static/common.js, then
+(``id="amper-data"``: the request to open).  The scripts (static/common.js, staff-login.js, then
 bureau-list.js, bureau-detail.js, bureau-live.js, bureau-summary.js and bureau.js) talk to
 the ``/api/bureau/…`` routes of docs/office-contract.md and insert what they return as text.
 Whether the visitor is an office is decided by the API (``GET /api/session``); the page only

@@ -1,7 +1,7 @@
 """The phone-line staff's screen (``/conseiller``, issue 21): the page only.
 
 The template (templates/conseiller.html) holds every French sentence and the lists the page
-offers (FAQ topics for labelling, callback topics); the scripts (static/common.js, then
+offers (FAQ topics for labelling, callback topics); the scripts (static/common.js, staff-login.js, then
 staff-answers.js, staff-caller.js, staff-questions.js and conseiller.js) talk to the
 ``/api/conseiller/…`` routes of docs/staff-contract.md and inserts what they return as
 text.  Whether the visitor is a staff member is decided by the API (``GET /api/session``);

@@ -23,7 +23,7 @@ from tests.integration.test_web_pages import Page, script_names, scripts_of
 
 WEB = Path(pages.__file__).resolve().parent
 TEMPLATE = WEB / "templates" / "bureau.html"
-SCRIPTS = ["common.js", "bureau-list.js", "bureau-detail.js", "bureau-live.js",
+SCRIPTS = ["common.js", "staff-login.js", "bureau-list.js", "bureau-detail.js", "bureau-live.js",
            "bureau-summary.js", "bureau.js"]
 STYLE = WEB / "static" / "bureau.css"
 

@@ -24,7 +24,7 @@ from tests.integration.test_web_pages import Page, script_names, scripts_of
 WEB = Path(pages.__file__).resolve().parent
 TEMPLATE = WEB / "templates" / "conseiller.html"
 # the page's scripts, in their order: the shared helpers, the panels, start-up and wiring
-SCRIPTS = ["common.js", "staff-answers.js", "staff-caller.js", "staff-questions.js",
+SCRIPTS = ["common.js", "staff-login.js", "staff-answers.js", "staff-caller.js", "staff-questions.js",
            "conseiller.js"]
 STYLE = WEB / "static" / "conseiller.css"
 
